@@ -1,0 +1,40 @@
+//! # topicmod
+//!
+//! The helper crate behind a Rust re-creation of the classic lesson "Topic modeling
+//! with NMF and SVD". It loads the 20 Newsgroups corpus, turns documents into
+//! bag-of-words and TF-IDF matrices exactly as scikit-learn does, and factorizes them
+//! with full and randomized SVD, scikit-learn-style NMF, and the lesson's hand-written
+//! gradient descent (dense, sparse-aware, and with `tch` on CPU or GPU).
+//!
+//! One module per concept:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`corpus`] | `load_files`, `fetch_20newsgroups`, data location, download and cache |
+//! | [`text`] | `CountVectorizer`, `TfidfVectorizer` |
+//! | [`topics`] | `show_topics` |
+//! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
+//! | [`randomized`] | randomized range finder and randomized SVD |
+//! | [`nmf`] | the scikit-learn-style `Nmf` estimator |
+//! | [`sgd`] | the lesson's gradient-descent NMF, dense and sparse-aware |
+//! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
+//! | [`rng`] | NumPy-compatible `RandomState` |
+//! | [`plot`] | inline SVG charts for the notebooks |
+//! | `torch` | tensors, manual-gradient and autograd NMF with `tch` (feature `torch`) |
+
+pub mod corpus;
+pub mod error;
+pub mod linop;
+pub mod nmf;
+pub mod plot;
+pub mod randomized;
+pub mod rng;
+pub mod sgd;
+pub mod svd;
+pub mod text;
+pub mod topics;
+#[cfg(feature = "torch")]
+pub mod torch;
+
+pub use error::{Error, Result};
+pub use linop::{Csr, DataMatrix, LinearOperator};
