@@ -1,6 +1,32 @@
 //! Singular value decomposition `A = U diag(s) V^T` and the lesson's checks on it.
+//!
+//! Every real `m x n` matrix factors as `A = U Σ V^T` with `U` and `V` orthogonal and
+//! `Σ` diagonal with non-negative entries `s_1 >= s_2 >= ... >= 0`, the singular values.
+//! Only the first `k = min(m, n)` columns of `U` and rows of `V^T` ever meet a non-zero
+//! singular value, so the *thin* SVD keeps just those: `U` is `m x k`, `s` has `k`
+//! entries and `V^T` is `k x n`. The rows of `V^T` are orthonormal directions in term
+//! space (the lesson reads them as topics), the columns of `U` say how much of each
+//! topic every document holds, and `s` says how important each topic is overall.
+//!
+//! [`svd`] calls LAPACK's divide-and-conquer driver (`dgesdd`) on a column-major copy
+//! of `A`, which is what `scipy.linalg.svd(a, full_matrices=False)` does, so the
+//! singular vectors come out with the same signs as SciPy's on the same LAPACK.
+//!
+//! ```
+//! use ndarray::array;
+//! use topicmod::svd::{allclose, is_orthonormal_columns, is_orthonormal_rows, svd};
+//!
+//! let a = array![[3.0, 0.0], [4.0, 5.0]];
+//! let f = svd(&a).unwrap();
+//! // singular values of this matrix are sqrt(45) and sqrt(5)
+//! assert!(allclose(&f.s, &array![45f64.sqrt(), 5f64.sqrt()], 1e-12, 0.0));
+//! assert!(allclose(&f.reconstruct(), &a, 1e-12, 1e-12));
+//! assert!(is_orthonormal_columns(&f.u, 1e-12) && is_orthonormal_rows(&f.vt, 1e-12));
+//! ```
 
-use ndarray::{Array1, Array2};
+use crate::{Error, Result};
+use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, ShapeBuilder, Zip};
+use ndarray_linalg::{JobSvd, SVDDCInto};
 
 /// A thin SVD: `u` is `m x k`, `s` has the `k` singular values in decreasing order,
 /// `vt` is `k x n`, and `A ≈ u diag(s) vt`.
@@ -9,4 +35,360 @@ pub struct Svd {
     pub u: Array2<f64>,
     pub s: Array1<f64>,
     pub vt: Array2<f64>,
+}
+
+impl Svd {
+    /// Number of components `k` (the length of `s`).
+    pub fn n_components(&self) -> usize {
+        self.s.len()
+    }
+
+    /// Shape `(m, n)` of the matrix this factorization approximates.
+    pub fn dims(&self) -> (usize, usize) {
+        (self.u.nrows(), self.vt.ncols())
+    }
+
+    /// `U diag(s) V^T`, the matrix the factorization stands for.
+    ///
+    /// Scaling column `j` of `U` by `s_j` gives `U diag(s)` in `O(mk)`; one matrix
+    /// product with `V^T` then finishes the job (no `k x k` diagonal matrix is built).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let f = topicmod::svd::Svd {
+    ///     u: array![[1.0, 0.0], [0.0, 1.0]],
+    ///     s: array![2.0, 1.0],
+    ///     vt: array![[0.0, 1.0], [1.0, 0.0]],
+    /// };
+    /// assert_eq!(f.reconstruct(), array![[0.0, 2.0], [1.0, 0.0]]);
+    /// ```
+    pub fn reconstruct(&self) -> Array2<f64> {
+        self.scaled_u().dot(&self.vt)
+    }
+
+    /// The best rank-`k` approximation's factors: the first `k` singular triplets.
+    ///
+    /// By the Eckart–Young theorem `U_k diag(s_k) V_k^T` is the closest rank-`k` matrix to
+    /// `A` in the Frobenius norm, with error `sqrt(s_{k+1}^2 + ... )`.
+    /// `k` must be between 1 and the number of components, else [`Error::InvalidRank`].
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let a = array![[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+    /// let f = topicmod::svd::svd(&a).unwrap().truncate(1).unwrap();
+    /// assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((2, 1), 1, (1, 3)));
+    /// assert!((topicmod::svd::reconstruction_error(&a, &f) - 1.0).abs() < 1e-12);
+    /// assert!(topicmod::svd::svd(&a).unwrap().truncate(3).is_err());
+    /// ```
+    pub fn truncate(&self, k: usize) -> Result<Svd> {
+        let (rows, cols) = self.dims();
+        let have = self.n_components();
+        if k == 0 || k > have {
+            return Err(Error::InvalidRank {
+                requested: k,
+                rows,
+                cols,
+                reason: format!("a truncated SVD keeps between 1 and {have} components"),
+            });
+        }
+        Ok(Svd {
+            u: self.u.slice(s![.., ..k]).to_owned(),
+            s: self.s.slice(s![..k]).to_owned(),
+            vt: self.vt.slice(s![..k, ..]).to_owned(),
+        })
+    }
+
+    /// `U diag(s)`: column `j` of `U` times `s_j`.
+    fn scaled_u(&self) -> Array2<f64> {
+        &self.u * &self.s.view().insert_axis(Axis(0))
+    }
+}
+
+/// Thin SVD of `a` (`m x n`) through LAPACK's `dgesdd`, with `k = min(m, n)` components.
+///
+/// Returns `U` (`m x k`, orthonormal columns), `s` (`k` values, decreasing, `>= 0`) and
+/// `V^T` (`k x n`, orthonormal rows), all in standard (row-major) layout.
+/// An empty matrix or one holding NaN or infinity is [`Error::InvalidInput`]; a LAPACK
+/// failure (the iteration did not converge) is [`Error::Linalg`].
+///
+/// Each singular vector pair is defined only up to a joint sign flip; the signs here are
+/// LAPACK's, as in SciPy and NumPy.
+pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Err(Error::InvalidInput(format!(
+            "cannot take the SVD of an empty {m} x {n} matrix"
+        )));
+    }
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidInput(
+            "the matrix holds NaN or infinite entries".into(),
+        ));
+    }
+    // Column-major copy: LAPACK then factors A itself (not A^T), as SciPy does.
+    let mut f = Array2::<f64>::zeros((m, n).f());
+    f.assign(a);
+    let (u, s, vt) = f.svddc_into(JobSvd::Some)?;
+    let (u, vt) = match (u, vt) {
+        (Some(u), Some(vt)) => (u, vt),
+        _ => return Err(Error::Linalg("dgesdd returned no singular vectors".into())),
+    };
+    Ok(Svd {
+        u: to_row_major(u),
+        s,
+        vt: to_row_major(vt),
+    })
+}
+
+fn to_row_major(x: Array2<f64>) -> Array2<f64> {
+    if x.is_standard_layout() {
+        x
+    } else {
+        x.as_standard_layout().into_owned()
+    }
+}
+
+/// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
+///
+/// Computed a block of rows at a time, so no second `m x n` matrix is held in memory.
+/// Returns NaN if `a`'s shape is not the factorization's `(m, n)`.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+/// let f = topicmod::svd::svd(&a).unwrap();
+/// assert!(topicmod::svd::reconstruction_error(&a, &f) < 1e-13);
+/// ```
+pub fn reconstruction_error<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, svd: &Svd) -> f64 {
+    if a.dim() != svd.dims() || svd.u.ncols() != svd.s.len() || svd.vt.nrows() != svd.s.len() {
+        return f64::NAN;
+    }
+    const BLOCK: usize = 256;
+    let us = svd.scaled_u();
+    let mut sum_sq = 0.0;
+    let m = a.nrows();
+    let mut start = 0;
+    while start < m {
+        let end = (start + BLOCK).min(m);
+        let mut block = us.slice(s![start..end, ..]).dot(&svd.vt);
+        block -= &a.slice(s![start..end, ..]);
+        sum_sq += block.iter().map(|d| d * d).sum::<f64>();
+        start = end;
+    }
+    sum_sq.sqrt()
+}
+
+/// NumPy's `allclose`: same shape and `|a - b| <= atol + rtol |b|` for every entry.
+///
+/// Like NumPy the test is not symmetric (`b` is the reference), NaN is never close to
+/// anything, and infinities are close only to the same infinity. Different shapes give
+/// `false`. NumPy's defaults are `rtol = 1e-5`, `atol = 1e-8`.
+///
+/// ```
+/// use ndarray::array;
+/// use topicmod::svd::allclose;
+/// assert!(allclose(&array![1.0, 2.0], &array![1.0 + 1e-9, 2.0], 1e-5, 1e-8));
+/// assert!(!allclose(&array![1.0, f64::NAN], &array![1.0, f64::NAN], 1e-5, 1e-8));
+/// assert!(!allclose(&array![1.0, 2.0], &array![1.0], 1e-5, 1e-8));
+/// ```
+pub fn allclose<S1, S2, D>(a: &ArrayBase<S1, D>, b: &ArrayBase<S2, D>, rtol: f64, atol: f64) -> bool
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+    D: Dimension,
+{
+    if a.shape() != b.shape() {
+        return false;
+    }
+    Zip::from(a).and(b).all(|&x, &y| {
+        if x == y {
+            true // also equal infinities
+        } else if !x.is_finite() || !y.is_finite() {
+            false
+        } else {
+            (x - y).abs() <= atol + rtol * y.abs()
+        }
+    })
+}
+
+/// `max |Q^T Q - I|`: how far the columns of `q` are from orthonormal (0 when exact).
+///
+/// ```
+/// use ndarray::array;
+/// let q = array![[0.6, 0.0], [0.8, 0.0], [0.0, 2.0]];
+/// assert!((topicmod::svd::orthonormality_error(&q) - 3.0).abs() < 1e-15);
+/// ```
+pub fn orthonormality_error<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>) -> f64 {
+    gram_error(q.t().dot(q))
+}
+
+/// `max |Q Q^T - I|`: how far the rows of `q` are from orthonormal (0 when exact).
+pub fn orthonormality_error_rows<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>) -> f64 {
+    gram_error(q.dot(&q.t()))
+}
+
+/// Whether the columns of `q` are orthonormal to within `tol` (see [`orthonormality_error`]).
+pub fn is_orthonormal_columns<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>, tol: f64) -> bool {
+    orthonormality_error(q) <= tol
+}
+
+/// Whether the rows of `q` are orthonormal to within `tol` (see [`orthonormality_error_rows`]).
+pub fn is_orthonormal_rows<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>, tol: f64) -> bool {
+    orthonormality_error_rows(q) <= tol
+}
+
+/// `max |G - I|` for a square Gram matrix; NaN entries make the result NaN.
+fn gram_error(g: Array2<f64>) -> f64 {
+    let mut worst = 0.0f64;
+    for ((i, j), &v) in g.indexed_iter() {
+        let d = (v - if i == j { 1.0 } else { 0.0 }).abs();
+        if d.is_nan() {
+            return f64::NAN;
+        }
+        worst = worst.max(d);
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::RandomState;
+    use ndarray::array;
+
+    #[test]
+    fn shapes_follow_the_thin_convention() {
+        let mut rs = RandomState::new(7);
+        for (m, n) in [(5, 3), (3, 5), (4, 4), (1, 6), (6, 1)] {
+            let a = rs.standard_normal_matrix(m, n);
+            let f = svd(&a).unwrap();
+            let k = m.min(n);
+            assert_eq!(f.u.dim(), (m, k));
+            assert_eq!(f.s.len(), k);
+            assert_eq!(f.vt.dim(), (k, n));
+            assert!(f.u.is_standard_layout() && f.vt.is_standard_layout());
+            assert!(f.s.windows(2).into_iter().all(|w| w[0] >= w[1]));
+            assert!(reconstruction_error(&a, &f) < 1e-12);
+            assert!(is_orthonormal_columns(&f.u, 1e-13));
+            assert!(is_orthonormal_rows(&f.vt, 1e-13));
+        }
+    }
+
+    #[test]
+    fn accepts_views_and_transposes() {
+        let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let f = svd(&a.t()).unwrap();
+        assert!(allclose(&f.reconstruct(), &a.t(), 1e-12, 1e-12));
+        let g = svd(&a.view()).unwrap();
+        assert!(allclose(&f.s, &g.s, 1e-12, 0.0));
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let empty = Array2::<f64>::zeros((0, 3));
+        assert!(matches!(svd(&empty), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            svd(&Array2::<f64>::zeros((3, 0))),
+            Err(Error::InvalidInput(_))
+        ));
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let a = array![[1.0, bad], [0.0, 1.0]];
+            assert!(matches!(svd(&a), Err(Error::InvalidInput(_))));
+        }
+    }
+
+    #[test]
+    fn zero_matrix_has_zero_singular_values() {
+        let f = svd(&Array2::<f64>::zeros((3, 2))).unwrap();
+        assert_eq!(f.s, array![0.0, 0.0]);
+        assert!(is_orthonormal_columns(&f.u, 1e-14));
+    }
+
+    #[test]
+    fn truncate_checks_rank() {
+        let a = array![[3.0, 1.0], [1.0, 3.0], [0.0, 0.0]];
+        let f = svd(&a).unwrap();
+        for k in [0, 3] {
+            match f.truncate(k) {
+                Err(Error::InvalidRank {
+                    requested,
+                    rows,
+                    cols,
+                    ..
+                }) => {
+                    assert_eq!((requested, rows, cols), (k, 3, 2))
+                }
+                other => panic!("expected InvalidRank, got {other:?}"),
+            }
+        }
+        let t = f.truncate(1).unwrap();
+        // singular values 4 and 2: the rank-1 error is the dropped one
+        assert!((reconstruction_error(&a, &t) - 2.0).abs() < 1e-12);
+        assert!((reconstruction_error(&a, &f.truncate(2).unwrap())).abs() < 1e-13);
+    }
+
+    #[test]
+    fn reconstruction_error_spans_blocks_and_checks_shape() {
+        let mut rs = RandomState::new(3);
+        let a = rs.standard_normal_matrix(600, 20);
+        let f = svd(&a).unwrap();
+        let e = reconstruction_error(&a, &f);
+        let direct = (&f.reconstruct() - &a).mapv(|d| d * d).sum().sqrt();
+        assert!((e - direct).abs() < 1e-13 && e < 1e-11);
+        let t = f.truncate(5).unwrap();
+        let expect = f.s.slice(s![5..]).mapv(|v| v * v).sum().sqrt();
+        assert!((reconstruction_error(&a, &t) - expect).abs() < 1e-10 * expect);
+        assert!(reconstruction_error(&a.t(), &f).is_nan());
+    }
+
+    #[test]
+    fn allclose_matches_numpy() {
+        // np.allclose(a, b) is |a-b| <= atol + rtol*|b|, with b the reference
+        assert!(allclose(&array![100.0], &array![100.0 + 1e-3], 1e-5, 0.0));
+        assert!(!allclose(&array![100.0], &array![100.0 + 2e-3], 1e-5, 0.0));
+        // asymmetry: rtol scales |b| only
+        assert!(allclose(&array![0.0], &array![1e-8], 0.0, 1e-8));
+        assert!(allclose(&array![2.0], &array![1.0], 1.0, 0.0));
+        assert!(!allclose(&array![1.0], &array![2.0], 0.4, 0.0));
+        assert!(allclose(
+            &array![f64::INFINITY],
+            &array![f64::INFINITY],
+            0.0,
+            0.0
+        ));
+        assert!(!allclose(
+            &array![f64::INFINITY],
+            &array![f64::NEG_INFINITY],
+            1.0,
+            1.0
+        ));
+        assert!(!allclose(&array![f64::INFINITY], &array![1e300], 1.0, 1.0));
+        assert!(!allclose(&array![f64::NAN], &array![f64::NAN], 1.0, 1.0));
+        assert!(!allclose(
+            &array![[1.0, 2.0]],
+            &array![[1.0], [2.0]],
+            1.0,
+            1.0
+        ));
+        assert!(allclose(
+            &Array2::<f64>::zeros((0, 3)),
+            &Array2::<f64>::zeros((0, 3)),
+            0.0,
+            0.0
+        ));
+    }
+
+    #[test]
+    fn orthonormality_errors() {
+        let q = array![[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]];
+        assert_eq!(orthonormality_error(&q), 0.0);
+        assert_eq!(orthonormality_error_rows(&q.t()), 0.0);
+        // rows of a tall matrix cannot be orthonormal: the third row is zero
+        assert_eq!(orthonormality_error_rows(&q), 1.0);
+        let skew = array![[1.0, 0.1], [0.0, 1.0]];
+        assert!((orthonormality_error(&skew) - 0.1).abs() < 1e-15);
+        assert!(!is_orthonormal_columns(&skew, 0.05) && is_orthonormal_columns(&skew, 0.2));
+        assert!(orthonormality_error(&array![[f64::NAN]]).is_nan());
+        assert!(!is_orthonormal_rows(&array![[f64::NAN]], 1.0));
+    }
 }
