@@ -59,11 +59,19 @@ fn small_matrices_match_scipy() {
             rs.standard_normal_matrix(m, n)
         };
         let a_ref = matrix(&case["a"], m, n);
-        assert!(allclose(&a, &a_ref, 1e-14, 1e-14), "{name}: matrix from seed");
+        assert!(
+            allclose(&a, &a_ref, 1e-14, 1e-14),
+            "{name}: matrix from seed"
+        );
 
         let f = svd(&a).unwrap();
         let s_ref = Array1::from(floats(&case["s"]));
-        assert!(allclose(&f.s, &s_ref, 1e-12, 1e-14), "{name}: s {} vs {}", f.s, s_ref);
+        assert!(
+            allclose(&f.s, &s_ref, 1e-12, 1e-14),
+            "{name}: s {} vs {}",
+            f.s,
+            s_ref
+        );
         assert!(reconstruction_error(&a, &f) < 1e-13, "{name}");
         let ref_err = case["reconstruction_error"].as_f64().unwrap();
         assert!(ref_err < 1e-13, "{name}: scipy's own error {ref_err}");
@@ -81,8 +89,14 @@ fn small_matrices_match_scipy() {
             }
             let u_j = f.u.column(j).mapv(|x| x * sg);
             let v_j = f.vt.row(j).mapv(|x| x * sg);
-            assert!(allclose(&u_j, &u_ref.column(j), 1e-10, 1e-12), "{name}: U[:, {j}]");
-            assert!(allclose(&v_j, &vt_ref.row(j), 1e-10, 1e-12), "{name}: Vt[{j}]");
+            assert!(
+                allclose(&u_j, &u_ref.column(j), 1e-10, 1e-12),
+                "{name}: U[:, {j}]"
+            );
+            assert!(
+                allclose(&v_j, &vt_ref.row(j), 1e-10, 1e-12),
+                "{name}: Vt[{j}]"
+            );
         }
         if deficient {
             // the null-space part is arbitrary, but the two real components still rebuild A
@@ -92,7 +106,10 @@ fn small_matrices_match_scipy() {
         }
     }
     // Same LAPACK family as SciPy, called on the same column-major matrix: same signs.
-    assert_eq!(flips, 0, "singular vectors came out with signs other than SciPy's");
+    assert_eq!(
+        flips, 0,
+        "singular vectors came out with signs other than SciPy's"
+    );
 }
 
 #[test]

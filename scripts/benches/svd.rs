@@ -1,0 +1,19 @@
+//! Benchmark rows for the `svd` group: the lesson's full thin SVD of the dense count matrix.
+
+use crate::{median_time, Ctx, Row};
+use topicmod::svd::svd;
+use topicmod::{DataMatrix, Result};
+
+pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> Result<()> {
+    let dense = ctx.counts()?.to_array();
+    // One repetition: a full SVD of a 2034 x 26576 matrix takes on the order of a minute.
+    let mut outcome = Ok(());
+    let seconds = median_time(1, || {
+        if let Err(e) = svd(&dense) {
+            outcome = Err(e);
+        }
+    });
+    outcome?;
+    rows.push(Row::new("full thin SVD (dense counts)", seconds));
+    Ok(())
+}
