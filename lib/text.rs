@@ -16,6 +16,7 @@
 //! ```
 
 mod hash;
+mod interner;
 mod stop_words;
 mod tokenize;
 
@@ -24,9 +25,11 @@ pub use stop_words::ENGLISH_STOP_WORDS;
 pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
 
 use crate::{Csr, Error, Result};
+use interner::Interner;
 use ndarray::Array1;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::borrow::Cow;
 
 /// Which tokens to drop before counting.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,18 +102,17 @@ pub enum Norm {
     None,
 }
 
-/// Marks a stop word in the token lookup table.
-const STOP: u32 = u32::MAX;
-/// Marks a dropped term when renumbering columns.
-const DROPPED: u32 = u32::MAX;
+/// In the token lookup table: a token that is never counted (a stop word, or a term
+/// pruned by `min_df`/`max_df`/`max_features`). Also marks dropped columns.
+const SKIP: u32 = u32::MAX;
 
 /// What `fit` learned: the terms in column order and the token lookup table.
 #[derive(Debug, Clone, Default)]
 struct Fitted {
     /// Column `j` counts `terms[j]`.
     terms: Vec<String>,
-    /// Token -> column, plus every stop word mapped to [`STOP`].
-    lookup: FxHashMap<Box<str>, u32>,
+    /// Token -> column, or [`SKIP`] for stop words (and pruned terms).
+    lookup: Interner,
     /// Term -> column, built on first use by [`CountVectorizer::vocabulary`].
     vocabulary: OnceLock<HashMap<String, usize>>,
 }
@@ -122,29 +124,35 @@ impl Fitted {
                 "the fixed vocabulary passed to the vectorizer has no terms".into(),
             ));
         }
-        if terms.len() >= STOP as usize {
-            return Err(Error::param(
-                "vocabulary",
-                "too many terms (at most 2^32 - 2)",
-            ));
-        }
-        let mut lookup = FxHashMap::default();
-        lookup.reserve(terms.len());
+        let too_many = || Error::param("vocabulary", "too many terms (at most 2^32 - 2)");
+        let mut lookup = Interner::with_capacity(terms.len());
         for (j, t) in terms.iter().enumerate() {
-            if lookup.insert(t.as_str().into(), j as u32).is_some() {
-                return Err(Error::param("vocabulary", format!("duplicate term {t:?}")));
+            match lookup.get_or_insert(t, j as u32) {
+                None => return Err(too_many()),
+                Some((_, false)) => {
+                    return Err(Error::param("vocabulary", format!("duplicate term {t:?}")))
+                }
+                Some((_, true)) => {}
             }
         }
         // The analyzer drops stop words before looking tokens up, so a stop word that is
         // also in the vocabulary is never counted.
         for w in stop_words.words() {
-            lookup.insert(w.into(), STOP);
+            let (id, _) = lookup.get_or_insert(w, SKIP).ok_or_else(too_many)?;
+            lookup.set_value(id, SKIP);
         }
         Ok(Fitted {
             terms,
             lookup,
             vocabulary: OnceLock::new(),
         })
+    }
+
+    /// Column of `tok`, or `None` for stop words, pruned and unknown tokens.
+    #[inline]
+    fn column(&self, tok: &str) -> Option<u32> {
+        let id = self.lookup.get(tok)?;
+        Some(self.lookup.value(id)).filter(|&v| v != SKIP)
     }
 }
 
@@ -169,8 +177,10 @@ fn count_documents<S: AsRef<str>>(
     let mut slot: Vec<usize> = Vec::new();
     let mut indptr = Vec::with_capacity(docs.len() + 1);
     indptr.push(0);
-    let mut cols: Vec<u32> = Vec::new();
-    let mut vals: Vec<u32> = Vec::new();
+    // About one stored entry per 16 bytes of text in English prose.
+    let guess = docs.iter().map(|d| d.as_ref().len()).sum::<usize>() / 16;
+    let mut cols: Vec<u32> = Vec::with_capacity(guess);
+    let mut vals: Vec<u32> = Vec::with_capacity(guess);
     let mut buf = String::new();
     for (d, doc) in docs.iter().enumerate() {
         let doc = doc.as_ref();
@@ -206,17 +216,32 @@ fn count_documents<S: AsRef<str>>(
     RawCounts { indptr, cols, vals }
 }
 
-/// Column of `tok` in a fitted lookup table (`None` for stop words and unknown tokens).
-#[inline]
-fn known(lookup: &FxHashMap<Box<str>, u32>, tok: &str) -> Option<u32> {
-    match lookup.get(tok) {
-        Some(&j) if j != STOP => Some(j),
-        _ => None,
-    }
+/// `ids` sorted by their strings in code point order (= UTF-8 byte order). Compares an
+/// 8-byte big-endian prefix first, which settles most comparisons without touching the
+/// strings.
+fn sorted_by_string(ids: Vec<u32>, lookup: &Interner) -> Vec<u32> {
+    let mut keyed: Vec<(u64, u32)> = ids
+        .into_iter()
+        .map(|id| {
+            let b = lookup.get_bytes(id as usize);
+            let mut p = [0u8; 8];
+            let n = b.len().min(8);
+            p[..n].copy_from_slice(&b[..n]);
+            (u64::from_be_bytes(p), id)
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            lookup
+                .get_bytes(a.1 as usize)
+                .cmp(lookup.get_bytes(b.1 as usize))
+        })
+    });
+    keyed.into_iter().map(|(_, id)| id).collect()
 }
 
 /// Builds the CSR matrix, renumbering column `j` as `new_col[j]` (dropping
-/// [`DROPPED`]) and sorting each row's columns.
+/// [`SKIP`]) and sorting each row's columns.
 fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: bool) -> Result<Csr> {
     let n_rows = raw.indptr.len() - 1;
     let mut indptr = Vec::with_capacity(n_rows + 1);
@@ -232,7 +257,7 @@ fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: boo
                 Some(map) => map[raw.cols[k] as usize],
                 None => raw.cols[k],
             };
-            if j != DROPPED {
+            if j != SKIP {
                 row.push((j, raw.vals[k]));
             }
         }
@@ -359,41 +384,40 @@ impl CountVectorizer {
         self.validate()?;
         if let Some(terms) = &self.fixed_vocabulary {
             let fitted = Fitted::from_terms(terms.clone(), &self.stop_words)?;
-            let raw = count_documents(docs, self.lowercase, |t| known(&fitted.lookup, t));
+            let raw = count_documents(docs, self.lowercase, |t| fitted.column(t));
             let x = assemble(&raw, None, fitted.terms.len(), self.binary)?;
             self.fitted = Some(fitted);
             return Ok(x);
         }
 
-        let mut lookup: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        // Every token seen gets an id in order of first appearance (as scikit-learn numbers
+        // its columns before sorting the vocabulary); stop words are interned up front with
+        // the value SKIP, and ids double as provisional column numbers.
+        let mut lookup = Interner::with_capacity(1 << 15);
         for w in self.stop_words.words() {
-            lookup.insert(w.into(), STOP);
+            lookup.get_or_insert(w, SKIP);
         }
-        // New tokens become columns in order of first appearance (as in scikit-learn
-        // before it sorts the vocabulary).
-        let mut terms: Vec<Box<str>> = Vec::new();
         let mut overflow = false;
-        let raw = count_documents(docs, self.lowercase, |tok| match lookup.get(tok) {
-            Some(&STOP) => None,
-            Some(&j) => Some(j),
-            None => {
-                let j = terms.len() as u32;
-                if j >= DROPPED - 1 {
+        let raw = count_documents(docs, self.lowercase, |tok| {
+            match lookup.get_or_insert(tok, 0) {
+                Some((id, _)) if lookup.value(id) != SKIP => Some(id as u32),
+                Some(_) => None,
+                None => {
                     overflow = true;
-                    return None;
+                    None
                 }
-                let key: Box<str> = tok.into();
-                lookup.insert(key.clone(), j);
-                terms.push(key);
-                Some(j)
             }
         });
         if overflow {
             return Err(Error::InvalidInput(
-                "more than 2^32 - 2 distinct terms; the vocabulary is too large".into(),
+                "more than 2^32 - 2 distinct tokens; the vocabulary is too large".into(),
             ));
         }
-        if terms.is_empty() {
+        let n_ids = lookup.len();
+        let candidates: Vec<u32> = (0..n_ids as u32)
+            .filter(|&id| lookup.value(id as usize) != SKIP)
+            .collect();
+        if candidates.is_empty() {
             return Err(Error::EmptyVocabulary(
                 "the documents contain no tokens of two or more word characters \
                  (perhaps only stop words)"
@@ -415,32 +439,31 @@ impl CountVectorizer {
         }
 
         // Document frequency and total count of each term (binary counts if asked).
-        let n_terms = terms.len();
-        let mut df = vec![0usize; n_terms];
-        let mut tf = vec![0u64; n_terms];
+        let mut df = vec![0usize; n_ids];
+        let mut tf = vec![0u64; n_ids];
         for (&j, &v) in raw.cols.iter().zip(&raw.vals) {
             df[j as usize] += 1;
             tf[j as usize] += if self.binary { 1 } else { v as u64 };
         }
 
-        // Terms by code point (UTF-8 byte order is code point order).
-        let mut order: Vec<u32> = (0..n_terms as u32).collect();
-        order.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
-
-        let mut kept: Vec<u32> = order
-            .iter()
-            .copied()
-            .filter(|&j| {
-                let d = df[j as usize] as f64;
-                d <= high && d >= low
-            })
-            .collect();
+        // Terms by code point, then pruned by document frequency.
+        let n_terms = candidates.len();
+        let mut kept = sorted_by_string(candidates, &lookup);
+        kept.retain(|&j| {
+            let d = df[j as usize] as f64;
+            d <= high && d >= low
+        });
         if let Some(k) = self.max_features {
             if kept.len() > k {
-                // Stable sort: among equal totals the alphabetically first terms win.
-                kept.sort_by(|&a, &b| tf[b as usize].cmp(&tf[a as usize]));
-                kept.truncate(k);
-                kept.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+                // Stable sort by decreasing total: among equal totals the alphabetically
+                // first terms win. Then back to alphabetical order.
+                let mut pos: Vec<u32> = (0..kept.len() as u32).collect();
+                pos.sort_by(|&a, &b| {
+                    tf[kept[b as usize] as usize].cmp(&tf[kept[a as usize] as usize])
+                });
+                pos.truncate(k);
+                pos.sort_unstable();
+                kept = pos.iter().map(|&p| kept[p as usize]).collect();
             }
         }
         if kept.is_empty() {
@@ -452,25 +475,20 @@ impl CountVectorizer {
             )));
         }
 
-        let mut new_col = vec![DROPPED; n_terms];
+        let mut new_col = vec![SKIP; n_ids];
         for (c, &j) in kept.iter().enumerate() {
             new_col[j as usize] = c as u32;
         }
         let x = assemble(&raw, Some(&new_col), kept.len(), self.binary)?;
 
-        // Renumber the lookup table in place: kept terms get their column, the others go.
-        lookup.retain(|_, v| {
-            if *v == STOP {
-                true
-            } else {
-                *v = new_col[*v as usize];
-                *v != DROPPED
-            }
-        });
+        // Stop words and pruned terms map to SKIP, kept terms to their column.
         let terms: Vec<String> = kept
             .iter()
-            .map(|&j| terms[j as usize].to_string())
+            .map(|&j| lookup.get_str(j as usize).to_string())
             .collect();
+        for (v, &c) in lookup.values_mut().iter_mut().zip(&new_col) {
+            *v = c;
+        }
         self.fitted = Some(Fitted {
             terms,
             lookup,
@@ -479,10 +497,10 @@ impl CountVectorizer {
         Ok(x)
     }
 
-    fn fitted(&self) -> Result<std::borrow::Cow<'_, Fitted>> {
+    fn fitted(&self) -> Result<Cow<'_, Fitted>> {
         match (&self.fitted, &self.fixed_vocabulary) {
-            (Some(f), _) => Ok(std::borrow::Cow::Borrowed(f)),
-            (None, Some(terms)) => Ok(std::borrow::Cow::Owned(Fitted::from_terms(
+            (Some(f), _) => Ok(Cow::Borrowed(f)),
+            (None, Some(terms)) => Ok(Cow::Owned(Fitted::from_terms(
                 terms.clone(),
                 &self.stop_words,
             )?)),
@@ -493,7 +511,7 @@ impl CountVectorizer {
     /// Counts the learned terms in `docs`; tokens outside the vocabulary are ignored.
     pub fn transform<S: AsRef<str>>(&self, docs: &[S]) -> Result<Csr> {
         let fitted = self.fitted()?;
-        let raw = count_documents(docs, self.lowercase, |t| known(&fitted.lookup, t));
+        let raw = count_documents(docs, self.lowercase, |t| fitted.column(t));
         assemble(&raw, None, fitted.terms.len(), self.binary)
     }
 
@@ -531,7 +549,7 @@ impl CountVectorizer {
         let text = if self.lowercase {
             python_lower(doc)
         } else {
-            std::borrow::Cow::Borrowed(doc)
+            Cow::Borrowed(doc)
         };
         let stops = self.stop_words.words();
         let mut out = Vec::new();
@@ -693,11 +711,11 @@ impl TfidfTransformer {
 }
 
 /// `m` as CSR (a CSC input is converted).
-fn csr_view(m: &Csr) -> std::borrow::Cow<'_, Csr> {
+fn csr_view(m: &Csr) -> Cow<'_, Csr> {
     if m.is_csr() {
-        std::borrow::Cow::Borrowed(m)
+        Cow::Borrowed(m)
     } else {
-        std::borrow::Cow::Owned(m.to_csr())
+        Cow::Owned(m.to_csr())
     }
 }
 
@@ -927,7 +945,9 @@ mod tests {
                 Err(Error::InvalidParameter { name: "min_df", .. })
             ));
         }
-        let e = CountVectorizer::new().max_features(Some(0)).fit_transform(&docs);
+        let e = CountVectorizer::new()
+            .max_features(Some(0))
+            .fit_transform(&docs);
         assert!(matches!(e, Err(Error::InvalidParameter { .. })));
         let cv = CountVectorizer::new();
         assert!(matches!(cv.transform(&docs), Err(Error::NotFitted(_))));
