@@ -27,9 +27,9 @@ pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
 use crate::{Csr, Error, Result};
 use interner::Interner;
 use ndarray::Array1;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::borrow::Cow;
 
 /// Which tokens to drop before counting.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -216,6 +216,135 @@ fn count_documents<S: AsRef<str>>(
     RawCounts { indptr, cols, vals }
 }
 
+/// Below this many bytes of text, counting stays on the calling thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 18;
+
+/// Threads for counting: one per available core, at most 8.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Runs `f` on `threads` contiguous chunks of `docs` of about equal total length, in
+/// parallel, and returns the results in document order. Small inputs are one chunk.
+fn map_chunks<S, T, F>(docs: &[S], threads: usize, f: F) -> Vec<T>
+where
+    S: AsRef<str> + Sync,
+    T: Send,
+    F: Fn(&[S]) -> T + Sync,
+{
+    let total: usize = docs.iter().map(|d| d.as_ref().len()).sum();
+    if threads < 2 || total < PARALLEL_MIN_BYTES || docs.len() < 2 * threads {
+        return vec![f(docs)];
+    }
+    let mut bounds = vec![0];
+    let mut acc = 0;
+    for (i, d) in docs.iter().enumerate() {
+        acc += d.as_ref().len();
+        if acc * threads >= total * bounds.len() && bounds.len() < threads {
+            bounds.push(i + 1);
+        }
+    }
+    if *bounds.last().unwrap_or(&0) != docs.len() {
+        bounds.push(docs.len());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| scope.spawn(move || f(&docs[w[0]..w[1]])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Appends `next` (whose columns are translated by `map`, if given) to `raw`.
+fn append_counts(raw: &mut RawCounts, next: RawCounts, map: Option<&[u32]>) {
+    let offset = raw.cols.len();
+    match map {
+        Some(m) => raw.cols.extend(next.cols.iter().map(|&c| m[c as usize])),
+        None => raw.cols.extend_from_slice(&next.cols),
+    }
+    raw.vals.extend_from_slice(&next.vals);
+    raw.indptr
+        .extend(next.indptr[1..].iter().map(|&p| p + offset));
+}
+
+/// Counts `docs` against a fitted lookup table (tokens it does not know are skipped).
+fn count_known<S: AsRef<str> + Sync>(
+    docs: &[S],
+    lowercase: bool,
+    fitted: &Fitted,
+    threads: usize,
+) -> RawCounts {
+    let mut parts = map_chunks(docs, threads, |chunk| {
+        count_documents(chunk, lowercase, |t| fitted.column(t))
+    })
+    .into_iter();
+    let mut raw = parts
+        .next()
+        .unwrap_or_else(|| count_documents(docs, lowercase, |_| None));
+    for part in parts {
+        append_counts(&mut raw, part, None);
+    }
+    raw
+}
+
+/// Counts `docs` while learning their vocabulary. Every token gets an id in the returned
+/// interner (stop words first, with the value [`SKIP`]); the counts use those ids as
+/// provisional columns. Chunks are counted in parallel with their own interners, then
+/// merged; ids differ with the chunking but, once sorted, the vocabulary does not.
+fn learn_counts<S: AsRef<str> + Sync>(
+    docs: &[S],
+    lowercase: bool,
+    stop_words: &[&str],
+    threads: usize,
+) -> Result<(RawCounts, Interner)> {
+    let too_large = || {
+        Error::InvalidInput(
+            "more than 2^32 - 2 distinct tokens or 4 GiB of distinct text; the vocabulary is \
+             too large"
+                .into(),
+        )
+    };
+    let learn = |chunk: &[S]| {
+        let mut lookup = Interner::with_capacity(1 << 14);
+        for w in stop_words {
+            lookup.get_or_insert(w, SKIP);
+        }
+        let mut full = false;
+        let raw = count_documents(chunk, lowercase, |tok| match lookup.get_or_insert(tok, 0) {
+            Some((id, _)) if lookup.value(id) != SKIP => Some(id as u32),
+            Some(_) => None,
+            None => {
+                full = true;
+                None
+            }
+        });
+        (!full).then_some((raw, lookup))
+    };
+    let mut parts = map_chunks(docs, threads, learn).into_iter();
+    let (mut raw, mut lookup) = match parts.next() {
+        Some(first) => first.ok_or_else(too_large)?,
+        None => learn(docs).ok_or_else(too_large)?,
+    };
+    for part in parts {
+        let (next, local) = part.ok_or_else(too_large)?;
+        let map = (0..local.len())
+            .map(|id| {
+                let (g, _) = lookup
+                    .get_or_insert(local.get_str(id), local.value(id))
+                    .ok_or_else(too_large)?;
+                Ok(g as u32)
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        append_counts(&mut raw, next, Some(&map));
+    }
+    Ok((raw, lookup))
+}
+
 /// `ids` sorted by their strings in code point order (= UTF-8 byte order). Compares an
 /// 8-byte big-endian prefix first, which settles most comparisons without touching the
 /// strings.
@@ -291,6 +420,8 @@ pub struct CountVectorizer {
     max_features: Option<usize>,
     binary: bool,
     fixed_vocabulary: Option<Vec<String>>,
+    /// Counting threads; `None` = one per core (the result does not depend on it).
+    threads: Option<usize>,
     fitted: Option<Fitted>,
 }
 
@@ -311,6 +442,7 @@ impl CountVectorizer {
             max_features: None,
             binary: false,
             fixed_vocabulary: None,
+            threads: None,
             fitted: None,
         }
     }
@@ -363,6 +495,10 @@ impl CountVectorizer {
         self
     }
 
+    fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(default_threads)
+    }
+
     fn validate(&self) -> Result<()> {
         self.min_df.validate("min_df")?;
         self.max_df.validate("max_df")?;
@@ -373,46 +509,29 @@ impl CountVectorizer {
     }
 
     /// Learns the vocabulary of `docs`.
-    pub fn fit<S: AsRef<str>>(&mut self, docs: &[S]) -> Result<&mut Self> {
+    pub fn fit<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<&mut Self> {
         self.fit_transform(docs)?;
         Ok(self)
     }
 
     /// Learns the vocabulary of `docs` and returns their count matrix
     /// (`docs.len()` x vocabulary size, CSR with sorted column indices).
-    pub fn fit_transform<S: AsRef<str>>(&mut self, docs: &[S]) -> Result<Csr> {
+    pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
         self.validate()?;
         if let Some(terms) = &self.fixed_vocabulary {
             let fitted = Fitted::from_terms(terms.clone(), &self.stop_words)?;
-            let raw = count_documents(docs, self.lowercase, |t| fitted.column(t));
+            let raw = count_known(docs, self.lowercase, &fitted, self.threads());
             let x = assemble(&raw, None, fitted.terms.len(), self.binary)?;
             self.fitted = Some(fitted);
             return Ok(x);
         }
 
-        // Every token seen gets an id in order of first appearance (as scikit-learn numbers
-        // its columns before sorting the vocabulary); stop words are interned up front with
-        // the value SKIP, and ids double as provisional column numbers.
-        let mut lookup = Interner::with_capacity(1 << 15);
-        for w in self.stop_words.words() {
-            lookup.get_or_insert(w, SKIP);
-        }
-        let mut overflow = false;
-        let raw = count_documents(docs, self.lowercase, |tok| {
-            match lookup.get_or_insert(tok, 0) {
-                Some((id, _)) if lookup.value(id) != SKIP => Some(id as u32),
-                Some(_) => None,
-                None => {
-                    overflow = true;
-                    None
-                }
-            }
-        });
-        if overflow {
-            return Err(Error::InvalidInput(
-                "more than 2^32 - 2 distinct tokens; the vocabulary is too large".into(),
-            ));
-        }
+        let (raw, mut lookup) = learn_counts(
+            docs,
+            self.lowercase,
+            &self.stop_words.words(),
+            self.threads(),
+        )?;
         let n_ids = lookup.len();
         let candidates: Vec<u32> = (0..n_ids as u32)
             .filter(|&id| lookup.value(id as usize) != SKIP)
@@ -509,9 +628,9 @@ impl CountVectorizer {
     }
 
     /// Counts the learned terms in `docs`; tokens outside the vocabulary are ignored.
-    pub fn transform<S: AsRef<str>>(&self, docs: &[S]) -> Result<Csr> {
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
         let fitted = self.fitted()?;
-        let raw = count_documents(docs, self.lowercase, |t| fitted.column(t));
+        let raw = count_known(docs, self.lowercase, &fitted, self.threads());
         assemble(&raw, None, fitted.terms.len(), self.binary)
     }
 
@@ -817,20 +936,20 @@ impl TfidfVectorizer {
     }
 
     /// Learns vocabulary and idf from `docs`.
-    pub fn fit<S: AsRef<str>>(&mut self, docs: &[S]) -> Result<&mut Self> {
+    pub fn fit<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<&mut Self> {
         self.fit_transform(docs)?;
         Ok(self)
     }
 
     /// Learns vocabulary and idf from `docs` and returns their tf-idf matrix.
-    pub fn fit_transform<S: AsRef<str>>(&mut self, docs: &[S]) -> Result<Csr> {
+    pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
         let counts = self.counts.fit_transform(docs)?;
         self.tfidf.fit(&counts)?;
         self.tfidf.transform(&counts)
     }
 
     /// The tf-idf matrix of `docs` with the learned vocabulary and idf.
-    pub fn transform<S: AsRef<str>>(&self, docs: &[S]) -> Result<Csr> {
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
         if self.tfidf.n_features.is_none() {
             return Err(Error::NotFitted("TfidfVectorizer"));
         }
@@ -972,6 +1091,46 @@ mod tests {
         let x = cv.transform(&["aa bb zz zz qq"]).unwrap();
         assert_eq!(dense(&x), vec![vec![2.0, 0.0, 1.0]]);
         assert_eq!(cv.get_feature_names_out().unwrap(), ["zz", "bb", "aa"]);
+    }
+
+    #[test]
+    fn parallel_counting_matches_serial() {
+        // Enough text (> PARALLEL_MIN_BYTES) to be split into chunks.
+        let docs: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "Doc{} shares words: alpha BETA gamma{} delta_{} é{} the of {}",
+                    i % 97,
+                    i % 13,
+                    i % 7,
+                    i % 5,
+                    "filler text ".repeat(i % 11)
+                )
+            })
+            .collect();
+        let run = |threads: usize, fixed: bool| {
+            let mut cv = CountVectorizer::new()
+                .stop_words(StopWords::English)
+                .min_df(Df::Count(2))
+                .max_features(Some(60));
+            if fixed {
+                cv = cv.fixed_vocabulary(["alpha", "doc5", "gamma3", "zz"]);
+            }
+            cv.threads = Some(threads);
+            let x = cv.fit_transform(&docs).unwrap();
+            let y = cv.transform(&docs[..500]).unwrap();
+            (x, y, cv.get_feature_names_out().unwrap().to_vec())
+        };
+        for fixed in [false, true] {
+            let serial = run(1, fixed);
+            for threads in [2, 3, 8] {
+                assert_eq!(
+                    run(threads, fixed),
+                    serial,
+                    "{threads} threads, fixed {fixed}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -23,8 +23,8 @@ pub(crate) struct Interner {
     table: Vec<u64>,
     mask: usize,
     arena: Vec<u8>,
-    /// Byte range of each id's string in `arena`.
-    spans: Vec<(usize, usize)>,
+    /// Start and length in `arena` of each id's string.
+    spans: Vec<(u32, u32)>,
     values: Vec<u32>,
 }
 
@@ -55,16 +55,15 @@ impl Interner {
     /// The string of `id`.
     #[inline]
     pub(crate) fn get_str(&self, id: usize) -> &str {
-        let (a, b) = self.spans[id];
         // Only whole `&str`s are ever copied into the arena.
-        std::str::from_utf8(&self.arena[a..b]).expect("arena holds whole UTF-8 strings")
+        std::str::from_utf8(self.get_bytes(id)).expect("arena holds whole UTF-8 strings")
     }
 
     /// The UTF-8 bytes of `id`'s string.
     #[inline]
     pub(crate) fn get_bytes(&self, id: usize) -> &[u8] {
-        let (a, b) = self.spans[id];
-        &self.arena[a..b]
+        let (a, n) = self.spans[id];
+        &self.arena[a as usize..a as usize + n as usize]
     }
 
     /// The value of `id`.
@@ -98,9 +97,13 @@ impl Interner {
             }
             if e & 0xffff_ffff_0000_0000 == tag {
                 let id = (e & 0xffff_ffff) as usize - 1;
-                let (a, b) = self.spans[id];
-                if &self.arena[a..b] == bytes {
-                    return Ok(id);
+                let (a, n) = self.spans[id];
+                if n as usize == bytes.len() {
+                    let stored = &self.arena[a as usize..a as usize + n as usize];
+                    // Tokens are short: a plain loop beats a call to memcmp.
+                    if stored.iter().zip(bytes).all(|(x, y)| x == y) {
+                        return Ok(id);
+                    }
                 }
             }
             i = (i + 1) & self.mask;
@@ -113,8 +116,8 @@ impl Interner {
         self.find(s).ok()
     }
 
-    /// The id of `s`, interning it with `value` if new; `None` if the id space (2^32 - 1
-    /// strings) is full.
+    /// The id of `s`, interning it with `value` if new; `None` if the interner is full
+    /// (2^32 - 2 strings or 4 GiB of text).
     #[inline]
     pub(crate) fn get_or_insert(&mut self, s: &str, value: u32) -> Option<(usize, bool)> {
         match self.find(s) {
@@ -125,12 +128,12 @@ impl Interner {
 
     fn insert_at(&mut self, slot: usize, h: u64, s: &str, value: u32) -> Option<usize> {
         let id = self.spans.len();
-        if id >= u32::MAX as usize - 1 {
+        let a = self.arena.len();
+        if id >= u32::MAX as usize - 1 || a + s.len() > u32::MAX as usize {
             return None;
         }
-        let a = self.arena.len();
         self.arena.extend_from_slice(s.as_bytes());
-        self.spans.push((a, self.arena.len()));
+        self.spans.push((a as u32, s.len() as u32));
         self.values.push(value);
         self.table[slot] = (h & 0xffff_ffff_0000_0000) | (id as u64 + 1);
         if 2 * self.spans.len() > self.table.len() {
@@ -144,8 +147,7 @@ impl Interner {
         let mut table = vec![EMPTY; slots];
         let mask = slots - 1;
         for id in 0..self.spans.len() {
-            let (a, b) = self.spans[id];
-            let h = hash_bytes(&self.arena[a..b]);
+            let h = hash_bytes(self.get_bytes(id));
             let mut i = (h as usize) & mask;
             while table[i] != EMPTY {
                 i = (i + 1) & mask;
