@@ -19,7 +19,7 @@
 //! `20news-bydate-train/` and `20news-bydate-test/`); else the per-user cache folder
 //! ([`default_cache_dir`]), where the archive is downloaded (checksum verified) when
 //! missing. After the first parse of the archive (about a second), each subset is
-//! kept as a gzip'd binary file in the cache folder, keyed by the archive's size,
+//! kept as a binary file (with a CRC-32) in the cache folder, keyed by the archive's size,
 //! modification time and first/last bytes, so later loads skip the tar parsing.
 //!
 //! ```no_run
@@ -491,7 +491,7 @@ fn data_key(data: &Data, folder: &str) -> Result<String> {
 }
 
 fn cache_file(cache_dir: &Path, folder: &str) -> PathBuf {
-    cache_dir.join(format!("{folder}.topicmod-cache.gz"))
+    cache_dir.join(format!("{folder}.topicmod-cache"))
 }
 
 /// Thousands separators for progress lines.

@@ -255,8 +255,8 @@ fn second_load_is_served_from_the_cache() {
     assert_eq!(
         names,
         [
-            "20news-bydate-test.topicmod-cache.gz",
-            "20news-bydate-train.topicmod-cache.gz"
+            "20news-bydate-test.topicmod-cache",
+            "20news-bydate-train.topicmod-cache"
         ],
         "both subsets cached, no temporary files left"
     );

@@ -321,8 +321,8 @@ fn cache_is_written_atomically_reused_and_invalidated() {
     assert_eq!(
         listing(home.path()),
         [
-            "20news-bydate-test.topicmod-cache.gz",
-            "20news-bydate-train.topicmod-cache.gz",
+            "20news-bydate-test.topicmod-cache",
+            "20news-bydate-train.topicmod-cache",
             ARCHIVE_NAME
         ],
         "exactly the two cache files, no temporary leftovers"
@@ -332,7 +332,7 @@ fn cache_is_written_atomically_reused_and_invalidated() {
     assert_eq!(first, second);
 
     // A damaged cache file is ignored and rebuilt.
-    let cache = home.path().join("20news-bydate-train.topicmod-cache.gz");
+    let cache = home.path().join("20news-bydate-train.topicmod-cache");
     let bytes = std::fs::read(&cache).unwrap();
     std::fs::write(&cache, &bytes[..bytes.len() / 2]).unwrap();
     let (third, r3) = o.fetch_with_report().unwrap();
