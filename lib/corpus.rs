@@ -17,8 +17,10 @@
 //! Finding the data: `FetchOptions::data_home` when given; else the env var
 //! `TOPICMOD_DATA` (the archive itself, or a folder holding it or its extracted
 //! `20news-bydate-train/` and `20news-bydate-test/`); else the per-user cache folder
-//! ([`default_cache_dir`]), where the archive is downloaded (checksum verified) when
-//! missing. After the first parse of the archive (about a second), each subset is
+//! ([`default_cache_dir`]). When the chosen folder (`data_home`, a `TOPICMOD_DATA`
+//! folder, or the cache folder) has no data, the archive is downloaded into it with
+//! its SHA-256 verified, unless `download_if_missing(false)`; a `TOPICMOD_DATA` that
+//! does not exist is an error. A local archive is used as it is, without checksum. After the first parse of the archive (about a second), each subset is
 //! kept as a binary file (with a CRC-32) in the cache folder, keyed by the archive's size,
 //! modification time and first/last bytes, so later loads skip the tar parsing.
 //!
