@@ -181,21 +181,10 @@ fn count_documents<S: AsRef<str>>(
     let guess = docs.iter().map(|d| d.as_ref().len()).sum::<usize>() / 16;
     let mut cols: Vec<u32> = Vec::with_capacity(guess);
     let mut vals: Vec<u32> = Vec::with_capacity(guess);
-    let mut buf = String::new();
+    let mut tok_buf = String::new();
     for (d, doc) in docs.iter().enumerate() {
         let doc = doc.as_ref();
-        let text: &str = if !lowercase {
-            doc
-        } else if doc.is_ascii() {
-            buf.clear();
-            buf.push_str(doc);
-            buf.make_ascii_lowercase();
-            &buf
-        } else {
-            buf = doc.to_lowercase();
-            &buf
-        };
-        for_each_token(text, |tok| {
+        let mut count = |tok: &str| {
             let Some(j) = resolve(tok) else { return };
             let j = j as usize;
             if j >= seen.len() {
@@ -210,7 +199,15 @@ fn count_documents<S: AsRef<str>>(
                 cols.push(j as u32);
                 vals.push(1);
             }
-        });
+        };
+        if !lowercase {
+            for_each_token(doc, &mut count);
+        } else if doc.is_ascii() {
+            tokenize::for_each_lowercase_ascii_token(doc, &mut tok_buf, &mut count);
+        } else {
+            let lowered = doc.to_lowercase();
+            for_each_token(&lowered, &mut count);
+        }
         indptr.push(cols.len());
     }
     RawCounts { indptr, cols, vals }
@@ -349,53 +346,87 @@ fn learn_counts<S: AsRef<str> + Sync>(
 /// 8-byte big-endian prefix first, which settles most comparisons without touching the
 /// strings.
 fn sorted_by_string(ids: Vec<u32>, lookup: &Interner) -> Vec<u32> {
-    let mut keyed: Vec<(u64, u32)> = ids
+    // (prefix << 64 | id): a plain integer sort orders by prefix; runs of equal
+    // prefixes (strings sharing their first 8 bytes) are then sorted in full.
+    let mut keyed: Vec<u128> = ids
         .into_iter()
         .map(|id| {
             let b = lookup.get_bytes(id as usize);
             let mut p = [0u8; 8];
             let n = b.len().min(8);
             p[..n].copy_from_slice(&b[..n]);
-            (u64::from_be_bytes(p), id)
+            (u64::from_be_bytes(p) as u128) << 64 | id as u128
         })
         .collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            lookup
-                .get_bytes(a.1 as usize)
-                .cmp(lookup.get_bytes(b.1 as usize))
-        })
-    });
-    keyed.into_iter().map(|(_, id)| id).collect()
+    keyed.sort_unstable();
+    let mut start = 0;
+    while start < keyed.len() {
+        let prefix = keyed[start] >> 64;
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end] >> 64 == prefix {
+            end += 1;
+        }
+        if end - start > 1 {
+            keyed[start..end].sort_unstable_by(|a, b| {
+                lookup
+                    .get_bytes(*a as u32 as usize)
+                    .cmp(lookup.get_bytes(*b as u32 as usize))
+            });
+        }
+        start = end;
+    }
+    keyed.into_iter().map(|k| k as u32).collect()
 }
 
 /// Builds the CSR matrix, renumbering column `j` as `new_col[j]` (dropping
 /// [`SKIP`]) and sorting each row's columns.
 fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: bool) -> Result<Csr> {
     let n_rows = raw.indptr.len() - 1;
-    let mut indptr = Vec::with_capacity(n_rows + 1);
-    let mut indices = Vec::with_capacity(raw.cols.len());
-    let mut data = Vec::with_capacity(raw.cols.len());
-    indptr.push(0);
-    let mut row: Vec<(u32, u32)> = Vec::new();
+    let col_of = |k: usize| match new_col {
+        Some(map) => map[raw.cols[k] as usize],
+        None => raw.cols[k],
+    };
+    // Sorting each row is a transpose there and back: bucket the entries by column
+    // (rows come in order, so each column lists its rows in order), then walk the
+    // columns in order and deal the entries back to their rows.
+    let mut col_ptr = vec![0usize; n_cols + 1];
+    let mut indptr = vec![0usize; n_rows + 1];
     for i in 0..n_rows {
-        let (a, b) = (raw.indptr[i], raw.indptr[i + 1]);
-        row.clear();
-        for k in a..b {
-            let j = match new_col {
-                Some(map) => map[raw.cols[k] as usize],
-                None => raw.cols[k],
-            };
+        let mut kept = 0;
+        for k in raw.indptr[i]..raw.indptr[i + 1] {
+            let j = col_of(k);
             if j != SKIP {
-                row.push((j, raw.vals[k]));
+                col_ptr[j as usize + 1] += 1;
+                kept += 1;
             }
         }
-        row.sort_unstable_by_key(|e| e.0);
-        for &(j, v) in &row {
-            indices.push(j as usize);
-            data.push(if binary { 1.0 } else { v as f64 });
+        indptr[i + 1] = indptr[i] + kept;
+    }
+    for j in 0..n_cols {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    let nnz = indptr[n_rows];
+    let mut by_col: Vec<(u32, u32)> = vec![(0, 0); nnz];
+    let mut next = col_ptr.clone();
+    for i in 0..n_rows {
+        for k in raw.indptr[i]..raw.indptr[i + 1] {
+            let j = col_of(k);
+            if j != SKIP {
+                by_col[next[j as usize]] = (i as u32, raw.vals[k]);
+                next[j as usize] += 1;
+            }
         }
-        indptr.push(indices.len());
+    }
+    let mut indices = vec![0usize; nnz];
+    let mut data = vec![0f64; nnz];
+    let mut next = indptr.clone();
+    for j in 0..n_cols {
+        for &(i, v) in &by_col[col_ptr[j]..col_ptr[j + 1]] {
+            let at = next[i as usize];
+            indices[at] = j;
+            data[at] = if binary { 1.0 } else { v as f64 };
+            next[i as usize] += 1;
+        }
     }
     Csr::try_new((n_rows, n_cols), indptr, indices, data).map_err(|(_, _, _, e)| {
         Error::InvalidInput(format!("internal CSR construction failed: {e}"))

@@ -8,20 +8,46 @@
 const EMPTY: u64 = 0;
 const K: u64 = 0xf135_7aea_2e62_a9c5;
 
+/// Little-endian `u64` of `b[at..at + 8]` (which must be in bounds).
+#[inline]
+fn word_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Little-endian `u32` of `b[at..at + 4]` (which must be in bounds).
+#[inline]
+fn half_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w) as u64
+}
+
 /// The first 8 bytes of `b` (zero-padded, little-endian) and a 64-bit hash of all of `b`.
 #[inline]
 fn prefix_and_hash(b: &[u8]) -> (u64, u64) {
     let n = b.len();
-    let mut word = [0u8; 8];
-    let head = n.min(8);
-    word[..head].copy_from_slice(&b[..head]);
-    let prefix = u64::from_le_bytes(word);
+    // Short strings are read with (possibly overlapping) fixed-size loads: a byte read
+    // twice lands on the same position both times.
+    let prefix = match n {
+        0 => 0,
+        1..=3 => {
+            b[0] as u64 | (b[n / 2] as u64) << (8 * (n / 2)) | (b[n - 1] as u64) << (8 * (n - 1))
+        }
+        4..=7 => half_at(b, 0) | half_at(b, n - 4) << (8 * (n - 4)),
+        _ => word_at(b, 0),
+    };
     let mut h = (prefix ^ (n as u64).rotate_right(8)).wrapping_mul(K);
     if n > 8 {
-        for c in b[8..].chunks(8) {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        let mut at = 8;
+        while at + 8 <= n {
+            h = (h.rotate_left(5) ^ word_at(b, at)).wrapping_mul(K);
+            at += 8;
+        }
+        if at < n {
+            // The last 8 bytes, overlapping what came before.
+            h = (h.rotate_left(5) ^ word_at(b, n - 8)).wrapping_mul(K);
         }
     }
     // Fold the well-mixed high bits down before the final multiply.

@@ -15,13 +15,32 @@
 use std::borrow::Cow;
 use unicode_general_category::{get_general_category, GeneralCategory};
 
-/// Word bytes of ASCII: `[0-9A-Za-z_]`.
-const ASCII_WORD: [bool; 128] = {
-    let mut t = [false; 128];
+/// Word bytes of ASCII: `[0-9A-Za-z_]` (256 entries so that any byte indexes it).
+const ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
         t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
+/// ASCII byte classes for the fused lower-casing tokenizer: 0 not a word byte,
+/// 1 a word byte that lower-casing keeps, 2 an upper-case letter.
+const ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            2
+        } else if c.is_ascii_alphanumeric() || c == b'_' {
+            1
+        } else {
+            0
+        };
         b += 1;
     }
     t
@@ -118,6 +137,43 @@ pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     }
 }
 
+/// Calls `f` on every token of the ASCII text `doc`, lower-cased: the same tokens as
+/// `for_each_token(&doc.to_ascii_lowercase(), f)`, without copying the document. Only
+/// tokens holding capitals are copied (into `buf`). `doc` must be ASCII.
+#[inline]
+pub(crate) fn for_each_lowercase_ascii_token(doc: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    debug_assert!(doc.is_ascii());
+    let bytes = doc.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        while i < n && ASCII_CLASS[bytes[i] as usize] == 0 {
+            i += 1;
+        }
+        let start = i;
+        let mut classes = 0;
+        while i < n {
+            let c = ASCII_CLASS[bytes[i] as usize];
+            if c == 0 {
+                break;
+            }
+            classes |= c;
+            i += 1;
+        }
+        if i - start >= 2 {
+            let tok = &doc[start..i];
+            if classes & 2 != 0 {
+                buf.clear();
+                buf.push_str(tok);
+                buf.make_ascii_lowercase();
+                f(buf);
+            } else {
+                f(tok);
+            }
+        }
+    }
+}
+
 /// The tokens of `text` (no lower-casing, no stop words), in order.
 ///
 /// ```
@@ -143,6 +199,16 @@ mod tests {
         let mut expected = vec![0xaa, 0xb2, 0xb3, 0xb5, 0xb9, 0xba, 0xbc, 0xbd, 0xbe];
         expected.extend((0xc0..=0xff).filter(|&c| c != 0xd7 && c != 0xf7));
         assert_eq!(words, expected);
+    }
+
+    #[test]
+    fn fused_ascii_lowercasing_matches() {
+        let doc = "Hello WORLD, the_Quick brown FOX; x Y zZ 42nd";
+        let mut buf = String::new();
+        let mut got = Vec::new();
+        for_each_lowercase_ascii_token(doc, &mut buf, |t| got.push(t.to_string()));
+        let lowered = doc.to_ascii_lowercase();
+        assert_eq!(got, tokens(&lowered));
     }
 
     #[test]
