@@ -15,12 +15,10 @@
 //! assert_eq!(x.to_dense(), ndarray::array![[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]);
 //! ```
 
-mod hash;
 mod interner;
 mod stop_words;
 mod tokenize;
 
-pub use hash::{FxBuildHasher, FxHashMap, FxHasher};
 pub use stop_words::ENGLISH_STOP_WORDS;
 pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
 
@@ -64,6 +62,20 @@ pub enum Df {
     Count(usize),
     /// In `[0, 1]`.
     Fraction(f64),
+}
+
+impl From<usize> for Df {
+    /// `2` means [`Df::Count(2)`](Df::Count), as `min_df=2` does in Python.
+    fn from(n: usize) -> Self {
+        Df::Count(n)
+    }
+}
+
+impl From<f64> for Df {
+    /// `0.5` means [`Df::Fraction(0.5)`](Df::Fraction), as `max_df=0.5` does in Python.
+    fn from(f: f64) -> Self {
+        Df::Fraction(f)
+    }
 }
 
 impl Df {
@@ -491,14 +503,14 @@ impl CountVectorizer {
     }
 
     /// Drop terms found in fewer documents than this (default `Df::Count(1)`).
-    pub fn min_df(mut self, min_df: Df) -> Self {
-        self.min_df = min_df;
+    pub fn min_df(mut self, min_df: impl Into<Df>) -> Self {
+        self.min_df = min_df.into();
         self
     }
 
     /// Drop terms found in more documents than this (default `Df::Fraction(1.0)`).
-    pub fn max_df(mut self, max_df: Df) -> Self {
-        self.max_df = max_df;
+    pub fn max_df(mut self, max_df: impl Into<Df>) -> Self {
+        self.max_df = max_df.into();
         self
     }
 
@@ -909,13 +921,13 @@ impl TfidfVectorizer {
     }
 
     /// See [`CountVectorizer::min_df`].
-    pub fn min_df(mut self, min_df: Df) -> Self {
+    pub fn min_df(mut self, min_df: impl Into<Df>) -> Self {
         self.counts = self.counts.min_df(min_df);
         self
     }
 
     /// See [`CountVectorizer::max_df`].
-    pub fn max_df(mut self, max_df: Df) -> Self {
+    pub fn max_df(mut self, max_df: impl Into<Df>) -> Self {
         self.counts = self.counts.max_df(max_df);
         self
     }
@@ -1042,11 +1054,20 @@ mod tests {
         assert_eq!(cv.vocabulary().unwrap()["zz"], 1);
         let y = cv.transform(&["ZZ unknown a_ a_"]).unwrap();
         assert_eq!(dense(&y), vec![vec![2.0, 1.0, 0.0, 0.0]]);
+        let empty: [&str; 0] = [];
+        assert_eq!(cv.transform(&empty).unwrap().shape(), (0, 4));
+        assert!(matches!(
+            CountVectorizer::new().fit(&empty),
+            Err(Error::EmptyVocabulary(_))
+        ));
     }
 
     #[test]
     fn df_bounds_and_max_features() {
         let docs = ["aa bb cc", "aa bb", "aa dd dd dd"];
+        let mut cv = CountVectorizer::new().min_df(2).max_df(0.9);
+        cv.fit(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["bb"]);
         let mut cv = CountVectorizer::new().min_df(Df::Count(2));
         cv.fit(&docs).unwrap();
         assert_eq!(cv.get_feature_names_out().unwrap(), ["aa", "bb"]);
