@@ -454,6 +454,21 @@ fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: boo
 /// `max_features = Some(k)` keeps the `k` terms with the largest total counts; where terms
 /// tie at the cut-off we keep the alphabetically first ones (scikit-learn's choice there
 /// depends on an unstable sort).
+///
+/// Large inputs (over 256 KiB of text) are tokenized on one thread per core (at most 8)
+/// and merged; the result is the same whatever the number of threads. Hence the `Sync`
+/// bound on the documents (`String` and `&str` qualify).
+///
+/// ```
+/// use topicmod::text::CountVectorizer;
+/// let docs = ["apple banana apple", "banana cherry", "banana date"];
+/// let mut cv = CountVectorizer::new().min_df(2); // terms in at least 2 documents
+/// let x = cv.fit_transform(&docs).unwrap();
+/// assert_eq!(cv.get_feature_names_out().unwrap(), ["banana"]);
+/// let y = cv.transform(&["Banana split, banana!"]).unwrap();
+/// assert_eq!(y.to_dense(), ndarray::array![[2.0]]);
+/// # assert_eq!(x.nnz(), 3);
+/// ```
 #[derive(Debug, Clone)]
 pub struct CountVectorizer {
     lowercase: bool,
