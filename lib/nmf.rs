@@ -573,6 +573,42 @@ fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[u
     violation
 }
 
+/// `AᵀA` (`k x k`) for a tall `A` (`rows x k`), by a single pass over the rows.
+///
+/// Written out rather than handed to BLAS: for `k` around 5 a threaded `gemm` costs more in
+/// thread start-up than the arithmetic itself.
+fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
+    let k = a.ncols();
+    let mut g = vec![0.0; k * k];
+    for row in a.rows() {
+        if let Some(r) = row.as_slice() {
+            for p in 0..k {
+                let rp = r[p];
+                if rp != 0.0 {
+                    for q in p..k {
+                        g[p * k + q] += rp * r[q];
+                    }
+                }
+            }
+        } else {
+            for p in 0..k {
+                let rp = row[p];
+                if rp != 0.0 {
+                    for q in p..k {
+                        g[p * k + q] += rp * row[q];
+                    }
+                }
+            }
+        }
+    }
+    for p in 0..k {
+        for q in 0..p {
+            g[p * k + q] = g[q * k + p];
+        }
+    }
+    Array2::from_shape_vec((k, k), g).expect("k x k")
+}
+
 /// Updates `W` (`rows x k`) against `Ht` (`cols x k`); `xht = X Ht` is given.
 fn cd_update(
     w: &mut Array2<f64>,
@@ -584,7 +620,7 @@ fn cd_update(
     rng: &mut RandomState,
 ) -> f64 {
     let k = ht.ncols();
-    let mut hht = ht.t().dot(ht);
+    let mut hht = gram(ht.view());
     if l2 != 0.0 {
         for t in 0..k {
             hht[[t, t]] += l2;
@@ -793,7 +829,7 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
         } else {
             if cache.is_none() {
                 let ht = h.t().as_standard_layout().into_owned();
-                cache = Some((x.matmul(&ht.view()), h.dot(&h.t())));
+                cache = Some((x.matmul(&ht.view()), gram(ht.view())));
             }
             let (xht, hht) = cache.as_ref().expect("filled above");
             (xht.clone(), w.dot(hht))
@@ -829,7 +865,7 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
                 (num, den)
             } else {
                 let num = x.t_matmul(&w.view()).reversed_axes();
-                let den = w.t().dot(&w).dot(&h);
+                let den = gram(w.view()).dot(&h);
                 (num, den)
             };
             if reg.l1_h > 0.0 {

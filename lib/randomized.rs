@@ -53,51 +53,50 @@ pub enum PowerIterationNormalizer {
 pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
     let (m, n) = a.dim();
     let kmin = m.min(n);
-    // Row-major working copy; `perm[i]` = original row now stored at position i.
-    let mut w: Array2<f64> = a.as_standard_layout().into_owned();
+    // Column-major working copy (pivot search, scaling and updates run down contiguous
+    // columns); `perm[i]` = original row now stored at position i.
+    let mut col = vec![0.0; m * n];
+    for ((i, c), &v) in a.indexed_iter() {
+        col[c * m + i] = v;
+    }
     let mut perm: Vec<usize> = (0..m).collect();
-    let sfmin = f64::MIN_POSITIVE;
-    {
-        let data = w.as_slice_mut().expect("standard layout");
-        for j in 0..kmin {
-            // pivot search
-            let mut p = j;
-            let mut best = data[j * n + j].abs();
-            for i in j + 1..m {
-                let v = data[i * n + j].abs();
-                if v > best {
-                    best = v;
-                    p = i;
-                }
+    for j in 0..kmin {
+        let cj = &col[j * m..(j + 1) * m];
+        let mut p = j;
+        let mut best = cj[j].abs();
+        for (i, v) in cj.iter().enumerate().skip(j + 1) {
+            if v.abs() > best {
+                best = v.abs();
+                p = i;
             }
-            if p != j {
-                for c in 0..n {
-                    data.swap(j * n + c, p * n + c);
-                }
-                perm.swap(j, p);
+        }
+        if p != j {
+            for c in 0..n {
+                col.swap(c * m + j, c * m + p);
             }
-            let piv = data[j * n + j];
-            if piv != 0.0 {
-                let (top, bottom) = data.split_at_mut((j + 1) * n);
-                let prow = &top[j * n..j * n + n];
-                if piv.abs() >= sfmin {
-                    let r = 1.0 / piv;
-                    for i in 0..m - j - 1 {
-                        bottom[i * n + j] *= r;
-                    }
-                } else {
-                    for i in 0..m - j - 1 {
-                        bottom[i * n + j] /= piv;
-                    }
-                }
-                for i in 0..m - j - 1 {
-                    let row = &mut bottom[i * n..i * n + n];
-                    let l = row[j];
-                    if l != 0.0 {
-                        for c in j + 1..n {
-                            row[c] -= l * prow[c];
-                        }
-                    }
+            perm.swap(j, p);
+        }
+        let piv = col[j * m + j];
+        if piv == 0.0 {
+            continue;
+        }
+        {
+            let below = &mut col[j * m + j + 1..(j + 1) * m];
+            if piv.abs() >= f64::MIN_POSITIVE {
+                let r = 1.0 / piv;
+                below.iter_mut().for_each(|v| *v *= r);
+            } else {
+                below.iter_mut().for_each(|v| *v /= piv);
+            }
+        }
+        let (left, right) = col.split_at_mut((j + 1) * m);
+        let lj = &left[j * m + j + 1..(j + 1) * m];
+        for c in 0..n - j - 1 {
+            let cc = &mut right[c * m..(c + 1) * m];
+            let f = cc[j];
+            if f != 0.0 {
+                for (x, &l) in cc[j + 1..].iter_mut().zip(lj) {
+                    *x -= l * f;
                 }
             }
         }
@@ -105,14 +104,11 @@ pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
     let mut out = Array2::<f64>::zeros((m, kmin));
     for (pos, &orig) in perm.iter().enumerate() {
         let mut o = out.row_mut(orig);
-        for c in 0..kmin {
-            o[c] = if c < pos {
-                w[[pos, c]]
-            } else if c == pos {
-                1.0
-            } else {
-                0.0
-            };
+        for c in 0..kmin.min(pos) {
+            o[c] = col[c * m + pos];
+        }
+        if pos < kmin {
+            o[pos] = 1.0;
         }
     }
     out
