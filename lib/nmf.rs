@@ -557,11 +557,10 @@ fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[u
     for &t in perm {
         let hrow = &hht[t * k..t * k + k];
         let hess = hrow[t];
-        for i in 0..rows {
-            let wi = &mut w[i * k..i * k + k];
-            let mut grad = -xht[i * k + t];
-            for r in 0..k {
-                grad += hrow[r] * wi[r];
+        for (wi, xi) in w.chunks_exact_mut(k).zip(xht.chunks_exact(k)).take(rows) {
+            let mut grad = -xi[t];
+            for (h, wr) in hrow.iter().zip(wi.iter()) {
+                grad += h * wr;
             }
             let pg = if wi[t] == 0.0 { grad.min(0.0) } else { grad };
             violation += pg.abs();
@@ -580,22 +579,35 @@ fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[u
 fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     let k = a.ncols();
     let mut g = vec![0.0; k * k];
-    for row in a.rows() {
-        if let Some(r) = row.as_slice() {
+    if let (Some(flat), true) = (a.as_slice(), k > 0) {
+        for r in flat.chunks_exact(k) {
             for p in 0..k {
                 let rp = r[p];
                 if rp != 0.0 {
-                    for q in p..k {
-                        g[p * k + q] += rp * r[q];
+                    for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
+                        *gq += rp * rq;
                     }
                 }
             }
-        } else {
-            for p in 0..k {
-                let rp = row[p];
-                if rp != 0.0 {
-                    for q in p..k {
-                        g[p * k + q] += rp * row[q];
+        }
+    } else {
+        for row in a.rows() {
+            if let Some(r) = row.as_slice() {
+                for p in 0..k {
+                    let rp = r[p];
+                    if rp != 0.0 {
+                        for q in p..k {
+                            g[p * k + q] += rp * r[q];
+                        }
+                    }
+                }
+            } else {
+                for p in 0..k {
+                    let rp = row[p];
+                    if rp != 0.0 {
+                        for q in p..k {
+                            g[p * k + q] += rp * row[q];
+                        }
                     }
                 }
             }
