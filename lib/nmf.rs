@@ -311,17 +311,17 @@ impl Nmf {
         if self.n_components == 0 {
             return Err(Error::param("n_components", "must be at least 1"));
         }
-        if !(self.tol >= 0.0) {
+        if self.tol.is_nan() || self.tol < 0.0 {
             return Err(Error::param("tol", "must be >= 0"));
         }
         if self.max_iter == 0 {
             return Err(Error::param("max_iter", "must be at least 1"));
         }
-        if !(self.alpha_w >= 0.0) {
+        if self.alpha_w.is_nan() || self.alpha_w < 0.0 {
             return Err(Error::param("alpha_w", "must be >= 0"));
         }
         if let AlphaH::Value(a) = self.alpha_h {
-            if !(a >= 0.0) {
+            if a.is_nan() || a < 0.0 {
                 return Err(Error::param("alpha_h", "must be >= 0"));
             }
         }
@@ -850,7 +850,7 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
             denominator += reg.l1_w;
         }
         if reg.l2_w > 0.0 {
-            denominator = denominator + &(&w * reg.l2_w);
+            denominator.scaled_add(reg.l2_w, &w);
         }
         denominator.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
         numerator /= &denominator;
@@ -884,7 +884,7 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
                 den += reg.l1_h;
             }
             if reg.l2_h > 0.0 {
-                den = den + &(&h * reg.l2_h);
+                den.scaled_add(reg.l2_h, &h);
             }
             den.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
             num /= &den;
