@@ -225,7 +225,7 @@ fn lesson_other_settings_match_scikit_learn() {
         "counts_nndsvd",
         &fx["cases"]["counts_nndsvd"],
         &counts,
-        1e-6,
+        1e-9,
     );
     let topics = topicmod::topics::show_topics(model.components().unwrap(), &vocab, 8).unwrap();
     println!("{topics:#?}");
