@@ -44,24 +44,56 @@ fn idx_of(v: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// The lesson's matrices: (tf-idf, counts, vocabulary).
-fn lesson() -> (Csr, Csr, Vec<String>) {
-    let data = std::env::var("TOPICMOD_LESSON_TFIDF_MTX")
-        .expect("set TOPICMOD_LESSON_TFIDF_MTX (dev matrix) until corpus/text land");
-    let tfidf: Csr = sprs::io::read_matrix_market::<f64, usize, _>(&data)
+/// The lesson's matrices as scikit-learn built them (tf-idf, counts, vocabulary), from the
+/// committed fixture `tests/fixtures/nmf/lesson_matrices.json.gz`.
+fn lesson_fixture() -> (Csr, Csr, Vec<String>) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/nmf/lesson_matrices.json.gz"
+    );
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
+        .read_to_string(&mut s)
+        .unwrap();
+    let v: Value = serde_json::from_str(&s).unwrap();
+    let shape = idx_list(&v["shape"]);
+    let indptr = idx_list(&v["indptr"]);
+    let indices = idx_list(&v["indices"]);
+    let tfidf = Csr::new(
+        (shape[0], shape[1]),
+        indptr.clone(),
+        indices.clone(),
+        num_list(&v["tfidf"]),
+    );
+    let counts = Csr::new(
+        (shape[0], shape[1]),
+        indptr,
+        indices,
+        num_list(&v["counts"]),
+    );
+    let vocab = v["vocab"]
+        .as_array()
         .unwrap()
-        .to_csr();
-    let dir = std::path::Path::new(&data);
-    let counts: Csr =
-        sprs::io::read_matrix_market::<f64, usize, _>(dir.with_file_name("lesson_counts.mtx"))
-            .unwrap()
-            .to_csr();
-    let vocab = std::fs::read_to_string(dir.with_file_name("lesson_vocab.txt"))
-        .unwrap()
-        .lines()
-        .map(String::from)
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
         .collect();
     (tfidf, counts, vocab)
+}
+
+fn idx_list(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
+
+fn num_list(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -194,7 +226,7 @@ fn top_rows(x: &Csr, rows: usize) -> Csr {
 #[test]
 fn lesson_tfidf_nndsvd_matches_scikit_learn() {
     let fx = fixtures();
-    let (tfidf, _, vocab) = lesson();
+    let (tfidf, _, vocab) = lesson_fixture();
     let case = &fx["cases"]["tfidf_nndsvd"];
     let (model, _) = check("tfidf_nndsvd", case, &tfidf, 1e-8);
     let err = model.reconstruction_err().unwrap();
@@ -213,7 +245,7 @@ fn lesson_tfidf_nndsvd_matches_scikit_learn() {
 #[test]
 fn lesson_other_settings_match_scikit_learn() {
     let fx = fixtures();
-    let (tfidf, counts, vocab) = lesson();
+    let (tfidf, counts, vocab) = lesson_fixture();
     check("tfidf_default", &fx["cases"]["tfidf_default"], &tfidf, 1e-8);
     check(
         "tfidf_mu_nndsvda",

@@ -40,20 +40,61 @@ fn mat_of(v: &Value) -> Array2<f64> {
     Array2::from_shape_vec((m, n), rows.concat()).unwrap()
 }
 
-/// The lesson's TF-IDF matrix (2034 documents x 26576 words).
-fn lesson_tfidf() -> (Csr, Vec<String>) {
-    let data = std::env::var("TOPICMOD_LESSON_TFIDF_MTX")
-        .expect("set TOPICMOD_LESSON_TFIDF_MTX (dev matrix) until corpus/text land");
-    let x: Csr = sprs::io::read_matrix_market::<f64, usize, _>(&data)
+/// The lesson's matrices as scikit-learn built them (tf-idf, counts, vocabulary), from the
+/// committed fixture `tests/fixtures/nmf/lesson_matrices.json.gz`.
+fn lesson_fixture() -> (Csr, Csr, Vec<String>) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/nmf/lesson_matrices.json.gz"
+    );
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
+        .read_to_string(&mut s)
+        .unwrap();
+    let v: Value = serde_json::from_str(&s).unwrap();
+    let shape = idx_list(&v["shape"]);
+    let indptr = idx_list(&v["indptr"]);
+    let indices = idx_list(&v["indices"]);
+    let tfidf = Csr::new(
+        (shape[0], shape[1]),
+        indptr.clone(),
+        indices.clone(),
+        num_list(&v["tfidf"]),
+    );
+    let counts = Csr::new(
+        (shape[0], shape[1]),
+        indptr,
+        indices,
+        num_list(&v["counts"]),
+    );
+    let vocab = v["vocab"]
+        .as_array()
         .unwrap()
-        .to_csr();
-    let vocab_path = std::path::Path::new(&data).with_file_name("lesson_vocab.txt");
-    let vocab = std::fs::read_to_string(vocab_path)
-        .unwrap()
-        .lines()
-        .map(String::from)
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
         .collect();
-    (x, vocab)
+    (tfidf, counts, vocab)
+}
+
+fn idx_list(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
+
+fn num_list(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn lesson_tfidf() -> (Csr, Vec<String>) {
+    let (tfidf, _, vocab) = lesson_fixture();
+    (tfidf, vocab)
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
