@@ -6,7 +6,12 @@ use crate::{median_time, Ctx, Row};
 
 pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
     let x = ctx.tfidf()?.clone();
-    let fit = || Nmf::new(5).init(Init::Nndsvd).random_state(Some(1)).fit_transform(&x);
+    let fit = || {
+        Nmf::new(5)
+            .init(Init::Nndsvd)
+            .random_state(Some(1))
+            .fit_transform(&x)
+    };
     fit()?;
     let secs = median_time(5, || {
         let _ = fit();
