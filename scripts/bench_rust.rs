@@ -117,6 +117,7 @@ fn main() {
             }
         }
     }
+    #[allow(unused_mut)]
     let mut groups: Vec<Group> = vec![
         ("corpus", corpus::run),
         ("text", text::run),
