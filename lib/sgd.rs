@@ -22,14 +22,16 @@
 //!
 //! Two back ends compute the same numbers:
 //!
-//! * dense `M` ([`grads`], [`upd`], [`report`]): `R` is never stored whole; it is built
-//!   tile by tile (`R_t = W_i H_j - M_ij`, one BLAS call) and folded straight into
-//!   `R H^T` and `W^T R`, so a step reads `M` once and allocates only `O(tile + (m+n) d)`;
-//! * sparse (CSR) `M` ([`grads_sparse`], [`upd_sparse`], [`report_sparse`]) never forms
-//!   `R` at all, using
-//!   `R H^T = W (H H^T) - M H^T`, `W^T R = (W^T W) H - W^T M` and
-//!   `||M - W H||_F^2 = ||M||_F^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T))`,
-//!   so a step costs `O(nnz d + (m + n) d^2)`.
+//! Neither back end stores the `m x n` residual. Both use
+//! `R H^T = W (H H^T) - M H^T` and `W^T R = (W^T W) H - W^T M`, so a step needs `M` only
+//! through the products `M H^T` and `W^T M`:
+//!
+//! * dense `M` ([`grads`], [`upd`], [`report`]): two BLAS products, two passes over `M`;
+//!   the reported `||M - W H||_F` is summed tile by tile (`R_t = W_i H_j - M_ij` in one
+//!   reused 1 MiB buffer);
+//! * sparse (CSR) `M` ([`grads_sparse`], [`upd_sparse`], [`report_sparse`]): the products
+//!   cost `O(nnz d)`, the rest `O((m + n) d^2)`, and the residual comes from
+//!   `||M - W H||_F^2 = ||M||_F^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T))`.
 //!
 //! Both implement [`GdData`], which [`GradientDescent`] drives.
 //!
@@ -257,31 +259,22 @@ impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
         self.dim()
     }
     fn residual_products(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
-        let (m, n) = self.dim();
-        let d = w.ncols();
-        let mut rht = Array2::<f64>::zeros((m, d));
-        let mut wtr = Array2::<f64>::zeros((d, n));
-        for_each_residual_tile(&self.view(), w, h, |i0, j0, t, wb, hb| {
-            general_mat_mul(1.0, t, &hb.t(), 1.0, &mut rht.slice_mut(s![i0..i0 + t.nrows(), ..]));
-            general_mat_mul(1.0, &wb.t(), t, 1.0, &mut wtr.slice_mut(s![.., j0..j0 + t.ncols()]));
-        });
-        (rht, wtr)
+        // two BLAS passes over M; nothing of size m x n is allocated
+        let mht = self.dot(&h.t());
+        let wtm = w.t().dot(self);
+        products_from(w, h, &mht.view(), &wtm.view())
     }
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
         let mut ss = 0.0;
-        for_each_residual_tile(&self.view(), w, h, |_, _, t, _, _| {
+        for_each_residual_tile(&self.view(), w, h, |t| {
             ss += t.iter().map(|v| v * v).sum::<f64>();
         });
         ss.sqrt()
     }
 }
 
-/// Walks `R = W H - M` in `TILE_ROWS x TILE_COLS` tiles held in one reused buffer, giving
-/// `(first row, first column, R tile, W rows, H columns)` to `f`.
-fn for_each_residual_tile<F>(m: &ArrayView2<f64>, w: &ArrayView2<f64>, h: &ArrayView2<f64>, mut f: F)
-where
-    F: FnMut(usize, usize, &ArrayView2<f64>, &ArrayView2<f64>, &ArrayView2<f64>),
-{
+/// Walks `R = W H - M` in `TILE_ROWS x TILE_COLS` tiles held in one reused buffer.
+fn for_each_residual_tile<F: FnMut(&ArrayView2<f64>)>(m: &ArrayView2<f64>, w: &ArrayView2<f64>, h: &ArrayView2<f64>, mut f: F) {
     let (rows, cols) = m.dim();
     let mut buf = Array2::<f64>::zeros((TILE_ROWS.min(rows), TILE_COLS.min(cols)));
     for i0 in (0..rows).step_by(TILE_ROWS) {
@@ -294,9 +287,59 @@ where
             t.assign(&m.slice(s![i0..i1, j0..j1]));
             // t <- W_i H_j - M_ij
             general_mat_mul(1.0, &wb, &hb, -1.0, &mut t);
-            f(i0, j0, &t.view(), &wb, &hb);
+            f(&t.view());
         }
     }
+}
+
+/// `(R H^T, W^T R)` from `M H^T` (`m x d`) and `W^T M` (`d x n`):
+/// `R H^T = W (H H^T) - M H^T`, `W^T R = (W^T W) H - W^T M`.
+///
+/// The small products are plain loops: with `d` this small, BLAS calls cost more in
+/// threading overhead than they save.
+fn products_from(
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
+    mht: &ArrayView2<f64>,
+    wtm: &ArrayView2<f64>,
+) -> (Array2<f64>, Array2<f64>) {
+    let d = w.ncols();
+    let hht = gram_rows(h);
+    let wtw = gram_rows(&w.t());
+    let mut rht = Array2::<f64>::zeros(mht.raw_dim());
+    Zip::from(rht.rows_mut()).and(w.rows()).and(mht.rows()).for_each(|mut o, wr, mr| {
+        for k in 0..d {
+            let mut acc = 0.0;
+            for l in 0..d {
+                acc += wr[l] * hht[[l, k]];
+            }
+            o[k] = acc - mr[k];
+        }
+    });
+    let mut wtr = Array2::<f64>::zeros(wtm.raw_dim());
+    for k in 0..d {
+        let mut o = wtr.row_mut(k);
+        for l in 0..d {
+            let c = wtw[[k, l]];
+            Zip::from(&mut o).and(&h.row(l)).for_each(|o, &x| *o += c * x);
+        }
+        Zip::from(&mut o).and(&wtm.row(k)).for_each(|o, &x| *o -= x);
+    }
+    (rht, wtr)
+}
+
+/// `A A^T` for a short, wide `A` (`d x n`), by direct dot products of rows.
+fn gram_rows(a: &ArrayView2<f64>) -> Array2<f64> {
+    let d = a.nrows();
+    let mut g = Array2::<f64>::zeros((d, d));
+    for p in 0..d {
+        for q in 0..=p {
+            let v = Zip::from(&a.row(p)).and(&a.row(q)).fold(0.0, |acc, &x, &y| acc + x * y);
+            g[[p, q]] = v;
+            g[[q, p]] = v;
+        }
+    }
+    g
 }
 
 impl GdData for Csr {
@@ -304,21 +347,15 @@ impl GdData for Csr {
         self.shape()
     }
     fn residual_products(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
-        let hht = h.dot(&h.t());
-        let wtw = w.t().dot(w);
-        let (mht, mtw) = sparse_products(self, w, h);
-        // R H^T = W (H H^T) - M H^T
-        let mut rht = w.dot(&hht);
-        rht -= &mht;
-        // W^T R = (W^T W) H - W^T M, with W^T M stored as its transpose M^T W
-        let mut wtr = wtw.dot(h);
-        wtr -= &mtw.t();
-        (rht, wtr)
+        let mht = sparse_mht(self, h);
+        let mtw = sparse_mtw(self, w);
+        products_from(w, h, &mht.view(), &mtw.t())
     }
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
-        let hht = h.dot(&h.t());
-        let wtw = w.t().dot(w);
-        let (mht, _) = sparse_products_mht(self, h);
+        // ||M||^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T)); the Gram matrices are symmetric
+        let hht = gram_rows(h);
+        let wtw = gram_rows(&w.t());
+        let mht = sparse_mht(self, h);
         let m_sq: f64 = self.data().iter().map(|v| v * v).sum();
         let cross: f64 = Zip::from(w).and(&mht).fold(0.0, |acc, &a, &b| acc + a * b);
         let gram: f64 = Zip::from(&wtw).and(&hht).fold(0.0, |acc, &a, &b| acc + a * b);
@@ -326,45 +363,38 @@ impl GdData for Csr {
     }
 }
 
-/// `M H^T` (`m x d`) for sparse `M`; also hands back `H^T` in standard layout.
-fn sparse_products_mht(m: &Csr, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
-    let (rows, _) = m.shape();
+/// `M H^T` (`m x d`) for sparse `M` (CSR or CSC storage).
+fn sparse_mht(m: &Csr, h: &ArrayView2<f64>) -> Array2<f64> {
     let d = h.nrows();
     let ht = h.t().as_standard_layout().into_owned();
     let hts = ht.as_slice().expect("standard layout");
-    let mut mht = Array2::<f64>::zeros((rows, d));
-    {
-        let out = mht.as_slice_mut().expect("fresh array");
-        for (&v, (i, j)) in m.iter() {
-            let o = &mut out[i * d..(i + 1) * d];
-            let x = &hts[j * d..(j + 1) * d];
-            for k in 0..d {
-                o[k] += v * x[k];
-            }
+    let mut mht = Array2::<f64>::zeros((m.rows(), d));
+    let out = mht.as_slice_mut().expect("fresh array");
+    for (&v, (i, j)) in m.iter() {
+        let o = &mut out[i * d..(i + 1) * d];
+        let x = &hts[j * d..(j + 1) * d];
+        for k in 0..d {
+            o[k] += v * x[k];
         }
     }
-    (mht, ht)
+    mht
 }
 
-/// `(M H^T, M^T W)` for sparse `M`: shapes `(m, d)` and `(n, d)`.
-fn sparse_products(m: &Csr, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
-    let (_, cols) = m.shape();
+/// `M^T W` (`n x d`) for sparse `M` (CSR or CSC storage).
+fn sparse_mtw(m: &Csr, w: &ArrayView2<f64>) -> Array2<f64> {
     let d = w.ncols();
-    let (mht, _) = sparse_products_mht(m, h);
     let ws = w.as_standard_layout();
     let wsl = ws.as_slice().expect("standard layout");
-    let mut mtw = Array2::<f64>::zeros((cols, d));
-    {
-        let out = mtw.as_slice_mut().expect("fresh array");
-        for (&v, (i, j)) in m.iter() {
-            let o = &mut out[j * d..(j + 1) * d];
-            let x = &wsl[i * d..(i + 1) * d];
-            for k in 0..d {
-                o[k] += v * x[k];
-            }
+    let mut mtw = Array2::<f64>::zeros((m.cols(), d));
+    let out = mtw.as_slice_mut().expect("fresh array");
+    for (&v, (i, j)) in m.iter() {
+        let o = &mut out[j * d..(j + 1) * d];
+        let x = &wsl[i * d..(i + 1) * d];
+        for k in 0..d {
+            o[k] += v * x[k];
         }
     }
-    (mht, mtw)
+    mtw
 }
 
 // ---------------------------------------------------------------------------------------
