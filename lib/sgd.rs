@@ -135,7 +135,10 @@ impl GdParams {
     pub fn validate(&self) -> Result<()> {
         check_lam_mu(self.lam, self.mu)?;
         if !self.lr.is_finite() || self.lr < 0.0 {
-            return Err(Error::param("lr", format!("must be finite and >= 0, got {}", self.lr)));
+            return Err(Error::param(
+                "lr",
+                format!("must be finite and >= 0, got {}", self.lr),
+            ));
         }
         Ok(())
     }
@@ -143,7 +146,10 @@ impl GdParams {
 
 fn check_lam_mu(lam: f64, mu: f64) -> Result<()> {
     if !lam.is_finite() || lam < 0.0 {
-        return Err(Error::param("lam", format!("must be finite and >= 0, got {lam}")));
+        return Err(Error::param(
+            "lam",
+            format!("must be finite and >= 0, got {lam}"),
+        ));
     }
     if !mu.is_finite() {
         return Err(Error::param("mu", format!("must be finite, got {mu}")));
@@ -181,11 +187,16 @@ pub fn penalty<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f6
 pub fn penalty_column_min<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
     let colmin = column_minima(&a.view(), mu);
     let mut out = Array2::zeros(a.raw_dim());
-    Zip::from(out.rows_mut()).and(a.rows()).for_each(|mut o, r| {
-        Zip::from(&mut o).and(&r).and(&colmin).for_each(|o, &x, &cm| {
-            *o = if x >= mu { 0.0 } else { cm };
-        })
-    });
+    Zip::from(out.rows_mut())
+        .and(a.rows())
+        .for_each(|mut o, r| {
+            Zip::from(&mut o)
+                .and(&r)
+                .and(&colmin)
+                .for_each(|o, &x, &cm| {
+                    *o = if x >= mu { 0.0 } else { cm };
+                })
+        });
     out
 }
 
@@ -221,10 +232,13 @@ fn apply_step(a: &mut ArrayViewMut2<f64>, g: &Array2<f64>, p: &GdParams) {
         Penalty::ColumnMin => {
             let colmin = column_minima(&a.view(), mu);
             Zip::from(a.rows_mut()).and(g.rows()).for_each(|mut r, gr| {
-                Zip::from(&mut r).and(&gr).and(&colmin).for_each(|x, &gx, &cm| {
-                    let pen = if *x >= mu { 0.0 } else { cm };
-                    *x -= lr * (gx + pen * lam);
-                })
+                Zip::from(&mut r)
+                    .and(&gr)
+                    .and(&colmin)
+                    .for_each(|x, &gx, &cm| {
+                        let pen = if *x >= mu { 0.0 } else { cm };
+                        *x -= lr * (gx + pen * lam);
+                    })
             });
         }
     }
@@ -249,7 +263,11 @@ pub trait GdData {
     /// `(m, n)`.
     fn gd_dims(&self) -> (usize, usize);
     /// `(R H^T, W^T R)` with `R = W H - M`: shapes `(m, d)` and `(d, n)`.
-    fn residual_products(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>);
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>);
     /// `||M - W H||_F`.
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64;
 }
@@ -258,7 +276,11 @@ impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
     fn gd_dims(&self) -> (usize, usize) {
         self.dim()
     }
-    fn residual_products(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>) {
         // two BLAS passes over M; nothing of size m x n is allocated
         let mht = self.dot(&h.t());
         let wtm = w.t().dot(self);
@@ -274,7 +296,12 @@ impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
 }
 
 /// Walks `R = W H - M` in `TILE_ROWS x TILE_COLS` tiles held in one reused buffer.
-fn for_each_residual_tile<F: FnMut(&ArrayView2<f64>)>(m: &ArrayView2<f64>, w: &ArrayView2<f64>, h: &ArrayView2<f64>, mut f: F) {
+fn for_each_residual_tile<F: FnMut(&ArrayView2<f64>)>(
+    m: &ArrayView2<f64>,
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
+    mut f: F,
+) {
     let (rows, cols) = m.dim();
     let mut buf = Array2::<f64>::zeros((TILE_ROWS.min(rows), TILE_COLS.min(cols)));
     for i0 in (0..rows).step_by(TILE_ROWS) {
@@ -307,21 +334,26 @@ fn products_from(
     let hht = gram_rows(h);
     let wtw = gram_rows(&w.t());
     let mut rht = Array2::<f64>::zeros(mht.raw_dim());
-    Zip::from(rht.rows_mut()).and(w.rows()).and(mht.rows()).for_each(|mut o, wr, mr| {
-        for k in 0..d {
-            let mut acc = 0.0;
-            for l in 0..d {
-                acc += wr[l] * hht[[l, k]];
+    Zip::from(rht.rows_mut())
+        .and(w.rows())
+        .and(mht.rows())
+        .for_each(|mut o, wr, mr| {
+            for k in 0..d {
+                let mut acc = 0.0;
+                for l in 0..d {
+                    acc += wr[l] * hht[[l, k]];
+                }
+                o[k] = acc - mr[k];
             }
-            o[k] = acc - mr[k];
-        }
-    });
+        });
     let mut wtr = Array2::<f64>::zeros(wtm.raw_dim());
     for k in 0..d {
         let mut o = wtr.row_mut(k);
         for l in 0..d {
             let c = wtw[[k, l]];
-            Zip::from(&mut o).and(&h.row(l)).for_each(|o, &x| *o += c * x);
+            Zip::from(&mut o)
+                .and(&h.row(l))
+                .for_each(|o, &x| *o += c * x);
         }
         Zip::from(&mut o).and(&wtm.row(k)).for_each(|o, &x| *o -= x);
     }
@@ -334,7 +366,9 @@ fn gram_rows(a: &ArrayView2<f64>) -> Array2<f64> {
     let mut g = Array2::<f64>::zeros((d, d));
     for p in 0..d {
         for q in 0..=p {
-            let v = Zip::from(&a.row(p)).and(&a.row(q)).fold(0.0, |acc, &x, &y| acc + x * y);
+            let v = Zip::from(&a.row(p))
+                .and(&a.row(q))
+                .fold(0.0, |acc, &x, &y| acc + x * y);
             g[[p, q]] = v;
             g[[q, p]] = v;
         }
@@ -346,7 +380,11 @@ impl GdData for Csr {
     fn gd_dims(&self) -> (usize, usize) {
         self.shape()
     }
-    fn residual_products(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>) {
         let mht = sparse_mht(self, h);
         let mtw = sparse_mtw(self, w);
         products_from(w, h, &mht.view(), &mtw.t())
@@ -358,7 +396,9 @@ impl GdData for Csr {
         let mht = sparse_mht(self, h);
         let m_sq: f64 = self.data().iter().map(|v| v * v).sum();
         let cross: f64 = Zip::from(w).and(&mht).fold(0.0, |acc, &a, &b| acc + a * b);
-        let gram: f64 = Zip::from(&wtw).and(&hht).fold(0.0, |acc, &a, &b| acc + a * b);
+        let gram: f64 = Zip::from(&wtw)
+            .and(&hht)
+            .fold(0.0, |acc, &a, &b| acc + a * b);
         (m_sq - 2.0 * cross + gram).max(0.0).sqrt()
     }
 }
@@ -470,7 +510,11 @@ fn step_unchecked<D: GdData + ?Sized>(
 }
 
 /// [`Report`] for any [`GdData`].
-pub fn report_with<D, S1, S2>(m: &D, w: &ArrayBase<S1, Ix2>, h: &ArrayBase<S2, Ix2>) -> Result<Report>
+pub fn report_with<D, S1, S2>(
+    m: &D,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
 where
     D: GdData + ?Sized,
     S1: Data<Elem = f64>,
@@ -482,7 +526,15 @@ where
 }
 
 fn report_unchecked<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> Report {
-    let min = |a: &ArrayView2<f64>| a.iter().fold(f64::INFINITY, |acc, &x| if x.is_nan() || acc.is_nan() { f64::NAN } else { acc.min(x) });
+    let min = |a: &ArrayView2<f64>| {
+        a.iter().fold(f64::INFINITY, |acc, &x| {
+            if x.is_nan() || acc.is_nan() {
+                f64::NAN
+            } else {
+                acc.min(x)
+            }
+        })
+    };
     Report {
         residual: m.residual_norm(w, h),
         w_min: min(w),
@@ -513,7 +565,12 @@ where
 
 /// The lesson's `upd(M, W, H, lr)` for dense `M`: one step with `lam = LESSON_LAM`,
 /// `mu = LESSON_MU` and the intended penalty.
-pub fn upd<S, S1, S2>(m: &ArrayBase<S, Ix2>, w: &mut ArrayBase<S1, Ix2>, h: &mut ArrayBase<S2, Ix2>, lr: f64) -> Result<()>
+pub fn upd<S, S1, S2>(
+    m: &ArrayBase<S, Ix2>,
+    w: &mut ArrayBase<S1, Ix2>,
+    h: &mut ArrayBase<S2, Ix2>,
+    lr: f64,
+) -> Result<()>
 where
     S: Data<Elem = f64>,
     S1: DataMut<Elem = f64>,
@@ -523,7 +580,11 @@ where
 }
 
 /// The lesson's `report(M, W, H)` for dense `M`.
-pub fn report<S, S1, S2>(m: &ArrayBase<S, Ix2>, w: &ArrayBase<S1, Ix2>, h: &ArrayBase<S2, Ix2>) -> Result<Report>
+pub fn report<S, S1, S2>(
+    m: &ArrayBase<S, Ix2>,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
 where
     S: Data<Elem = f64>,
     S1: Data<Elem = f64>,
@@ -548,7 +609,12 @@ where
 }
 
 /// [`upd`] for sparse `M`.
-pub fn upd_sparse<S1, S2>(m: &Csr, w: &mut ArrayBase<S1, Ix2>, h: &mut ArrayBase<S2, Ix2>, lr: f64) -> Result<()>
+pub fn upd_sparse<S1, S2>(
+    m: &Csr,
+    w: &mut ArrayBase<S1, Ix2>,
+    h: &mut ArrayBase<S2, Ix2>,
+    lr: f64,
+) -> Result<()>
 where
     S1: DataMut<Elem = f64>,
     S2: DataMut<Elem = f64>,
@@ -557,7 +623,11 @@ where
 }
 
 /// [`report`] for sparse `M`; the residual comes from the trace identity.
-pub fn report_sparse<S1, S2>(m: &Csr, w: &ArrayBase<S1, Ix2>, h: &ArrayBase<S2, Ix2>) -> Result<Report>
+pub fn report_sparse<S1, S2>(
+    m: &Csr,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
 where
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
@@ -598,7 +668,12 @@ impl fmt::Display for Report {
 /// The lesson's start: `W = |N(0, 0.01)|` (`m x d`) then `H = |N(0, 0.01)|` (`d x n`),
 /// drawn in C order from NumPy's legacy generator, so `seed` reproduces
 /// `np.random.seed(seed); W = np.abs(np.random.normal(scale=0.01, size=(m, d)))`, then `H`.
-pub fn positive_random_init(m: usize, n: usize, d: usize, seed: u32) -> Result<(Array2<f64>, Array2<f64>)> {
+pub fn positive_random_init(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: u32,
+) -> Result<(Array2<f64>, Array2<f64>)> {
     for (name, v) in [("m", m), ("n", n), ("d", d)] {
         if v == 0 {
             return Err(Error::param(name, "must be at least 1"));
@@ -639,7 +714,13 @@ impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
     pub fn new(data: &'a D, w: Array2<f64>, h: Array2<f64>, params: GdParams) -> Result<Self> {
         params.validate()?;
         check_shapes(data, &w.view(), &h.view())?;
-        Ok(GradientDescent { data, w, h, params, steps: 0 })
+        Ok(GradientDescent {
+            data,
+            w,
+            h,
+            params,
+            steps: 0,
+        })
     }
 
     /// Starts from [`positive_random_init`]`(m, n, d, seed)`.
@@ -651,14 +732,24 @@ impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
 
     /// One update of `W` and `H`.
     pub fn step(&mut self) {
-        step_unchecked(self.data, &mut self.w.view_mut(), &mut self.h.view_mut(), &self.params);
+        step_unchecked(
+            self.data,
+            &mut self.w.view_mut(),
+            &mut self.h.view_mut(),
+            &self.params,
+        );
         self.steps += 1;
     }
 
     /// `n_steps` updates. As in the lesson's loop, after update `i` (counting from 0 within
     /// this call) with `i % report_every == 0`, `callback(total steps so far, &report)` is
     /// called; `report_every == 0` never reports.
-    pub fn run(&mut self, n_steps: usize, report_every: usize, mut callback: impl FnMut(usize, &Report)) {
+    pub fn run(
+        &mut self,
+        n_steps: usize,
+        report_every: usize,
+        mut callback: impl FnMut(usize, &Report),
+    ) {
         for i in 0..n_steps {
             self.step();
             if report_every > 0 && i % report_every == 0 {
@@ -703,19 +794,35 @@ mod tests {
     use ndarray::array;
 
     fn small() -> (Array2<f64>, Array2<f64>, Array2<f64>) {
-        let m = array![[1.0, 0.0, 2.0, 0.5], [0.0, 3.0, 1.0, 0.0], [0.2, 0.0, 0.0, 4.0]];
+        let m = array![
+            [1.0, 0.0, 2.0, 0.5],
+            [0.0, 3.0, 1.0, 0.0],
+            [0.2, 0.0, 0.0, 4.0]
+        ];
         let w = array![[0.3, -0.1], [0.2, 0.4], [-0.5, 0.1]];
         let h = array![[0.1, -0.2, 0.3, 0.0], [0.5, 0.6, -0.7, 0.8]];
         (m, w, h)
     }
 
-    fn naive_grads(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>, lam: f64, mu: f64) -> (Array2<f64>, Array2<f64>) {
+    fn naive_grads(
+        m: &Array2<f64>,
+        w: &Array2<f64>,
+        h: &Array2<f64>,
+        lam: f64,
+        mu: f64,
+    ) -> (Array2<f64>, Array2<f64>) {
         let r = w.dot(h) - m;
-        (r.dot(&h.t()) + penalty(w, mu) * lam, w.t().dot(&r) + penalty(h, mu) * lam)
+        (
+            r.dot(&h.t()) + penalty(w, mu) * lam,
+            w.t().dot(&r) + penalty(h, mu) * lam,
+        )
     }
 
     fn close(a: &Array2<f64>, b: &Array2<f64>, tol: f64) -> bool {
-        a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+        a.shape() == b.shape()
+            && a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
     }
 
     #[test]
@@ -732,7 +839,9 @@ mod tests {
     #[test]
     fn tiles_cover_a_matrix_larger_than_one_tile() {
         let (rows, cols, d) = (TILE_ROWS + 7, TILE_COLS + 13, 3);
-        let m = Array2::from_shape_fn((rows, cols), |(i, j)| ((i * 31 + j * 17) % 11) as f64 / 10.0);
+        let m = Array2::from_shape_fn((rows, cols), |(i, j)| {
+            ((i * 31 + j * 17) % 11) as f64 / 10.0
+        });
         let (w, h) = positive_random_init(rows, cols, d, 3).unwrap();
         let r = w.dot(&h) - &m;
         let (dw, dh) = grads(&m, &w, &h, 0.0, 0.0).unwrap();
@@ -746,7 +855,11 @@ mod tests {
     fn upd_matches_grads_and_both_penalties() {
         let (m, w0, h0) = small();
         for kind in [Penalty::Elementwise, Penalty::ColumnMin] {
-            let p = GdParams::default().lam(10.0).mu(1e-3).lr(0.01).penalty(kind);
+            let p = GdParams::default()
+                .lam(10.0)
+                .mu(1e-3)
+                .lr(0.01)
+                .penalty(kind);
             let (dw, dh) = grads_with(&m, &w0, &h0, &p).unwrap();
             let (mut w, mut h) = (w0.clone(), h0.clone());
             upd_with(&m, &mut w, &mut h, &p).unwrap();
@@ -759,7 +872,10 @@ mod tests {
     fn report_and_display() {
         let (m, w, h) = small();
         let r = report(&m, &w, &h).unwrap();
-        assert_eq!((r.w_min, r.h_min, r.w_negatives, r.h_negatives), (-0.5, -0.7, 2, 2));
+        assert_eq!(
+            (r.w_min, r.h_min, r.w_negatives, r.h_negatives),
+            (-0.5, -0.7, 2, 2)
+        );
         let csr = crate::linop::dense_to_csr(&m);
         let rs = report_sparse(&csr, &w, &h).unwrap();
         assert!((rs.residual - r.residual).abs() < 1e-12);
@@ -770,10 +886,19 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors() {
         let (m, w, h) = small();
-        assert!(matches!(grads(&m, &h, &w, 1.0, 0.0), Err(Error::ShapeMismatch(_))));
-        assert!(matches!(grads(&m, &w, &h, f64::NAN, 0.0), Err(Error::InvalidParameter { name: "lam", .. })));
+        assert!(matches!(
+            grads(&m, &h, &w, 1.0, 0.0),
+            Err(Error::ShapeMismatch(_))
+        ));
+        assert!(matches!(
+            grads(&m, &w, &h, f64::NAN, 0.0),
+            Err(Error::InvalidParameter { name: "lam", .. })
+        ));
         let (mut w2, mut h2) = (w.clone(), h.clone());
-        assert!(matches!(upd(&m, &mut w2, &mut h2, f64::INFINITY), Err(Error::InvalidParameter { name: "lr", .. })));
+        assert!(matches!(
+            upd(&m, &mut w2, &mut h2, f64::INFINITY),
+            Err(Error::InvalidParameter { name: "lr", .. })
+        ));
         assert!(positive_random_init(3, 0, 2, 0).is_err());
         assert!(GradientDescent::new(&m, h.clone(), w.clone(), GdParams::default()).is_err());
     }
