@@ -8,27 +8,29 @@ use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2};
 use serde_json::Value;
+use topicmod::corpus::{lesson_corpus, Subset};
 use topicmod::sgd::{
     grads, grads_sparse, grads_with, penalty, penalty_column_min, positive_random_init, report,
     report_sparse, report_with, upd, upd_sparse, upd_with, GdParams, GradientDescent, Penalty,
     Report, LESSON_D, LESSON_LAM, LESSON_LR, LESSON_MU,
 };
+use topicmod::text::{StopWords, TfidfVectorizer};
 use topicmod::Csr;
 
-/// The lesson's TF-IDF matrix and vocabulary.
-/// TEMPORARY (until corpus/text land): scikit-learn's matrix from $TOPICMOD_DEVDATA.
+/// The lesson's TF-IDF matrix and vocabulary, from the crate's own corpus reader and
+/// `TfidfVectorizer(stop_words = english)`. Fails loudly without `TOPICMOD_DATA`.
 fn lesson_tfidf() -> (Csr, Vec<String>) {
-    let dir =
-        std::path::PathBuf::from(std::env::var("TOPICMOD_DEVDATA").expect("TOPICMOD_DEVDATA"));
-    let csr = sprs::io::read_matrix_market::<f64, usize, _>(dir.join("lesson_tfidf.mtx"))
-        .unwrap()
-        .to_csr();
-    let vocab = std::fs::read_to_string(dir.join("lesson_vocab.txt"))
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    (csr, vocab)
+    assert!(
+        std::env::var_os("TOPICMOD_DATA").is_some(),
+        "set TOPICMOD_DATA to the 20 Newsgroups archive (20news-bydate.tar.gz)"
+    );
+    let train = lesson_corpus(Subset::Train).expect("lesson corpus from TOPICMOD_DATA");
+    let mut tv = TfidfVectorizer::new().stop_words(StopWords::English);
+    let x = tv
+        .fit_transform(&train.data)
+        .expect("TF-IDF of the lesson corpus");
+    let vocab = tv.get_feature_names_out().expect("fitted").to_vec();
+    (x, vocab)
 }
 
 fn fixture() -> &'static Value {
