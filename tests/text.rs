@@ -194,16 +194,33 @@ fn floats(v: &Value) -> Vec<f64> {
 fn check_case(case: &Value, x: &Csr, names: &[String], idf: Option<Vec<f64>>, label: &str) {
     let tfidf = case["params"]["kind"] == "tfidf";
     assert_eq!(names, strings(&case["vocab"]), "{label}: vocabulary");
-    assert_eq!([x.rows(), x.cols()].to_vec(), usizes(&case["shape"]), "{label}: shape");
+    assert_eq!(
+        [x.rows(), x.cols()].to_vec(),
+        usizes(&case["shape"]),
+        "{label}: shape"
+    );
     assert!(x.is_csr(), "{label}: not CSR");
-    assert_eq!(x.indptr().raw_storage(), usizes(&case["indptr"]), "{label}: indptr");
+    assert_eq!(
+        x.indptr().raw_storage(),
+        usizes(&case["indptr"]),
+        "{label}: indptr"
+    );
     assert_eq!(x.indices(), usizes(&case["indices"]), "{label}: indices");
-    let close = |a: f64, b: f64| if tfidf { (a - b).abs() <= 1e-12 } else { a == b };
+    let close = |a: f64, b: f64| {
+        if tfidf {
+            (a - b).abs() <= 1e-12
+        } else {
+            a == b
+        }
+    };
     if !case["data"].is_null() {
         let expected = floats(&case["data"]);
         assert_eq!(x.data().len(), expected.len(), "{label}: nnz");
         for (k, (&a, &b)) in x.data().iter().zip(&expected).enumerate() {
-            assert!(close(a, b), "{label}: entry {k}: ours {a:e}, scikit-learn {b:e}");
+            assert!(
+                close(a, b),
+                "{label}: entry {k}: ours {a:e}, scikit-learn {b:e}"
+            );
         }
     } else {
         let sums = floats(&case["row_sums"]);
@@ -211,8 +228,15 @@ fn check_case(case: &Value, x: &Csr, names: &[String], idf: Option<Vec<f64>>, la
         for (i, row) in x.outer_iterator().enumerate() {
             let s: f64 = row.data().iter().sum();
             let q: f64 = row.data().iter().map(|v| v * v).sum();
-            assert!((s - sums[i]).abs() <= 1e-12, "{label}: row {i} sum {s} vs {}", sums[i]);
-            assert!((q - sumsq[i]).abs() <= 1e-12, "{label}: row {i} sum of squares");
+            assert!(
+                (s - sums[i]).abs() <= 1e-12,
+                "{label}: row {i} sum {s} vs {}",
+                sums[i]
+            );
+            assert!(
+                (q - sumsq[i]).abs() <= 1e-12,
+                "{label}: row {i} sum of squares"
+            );
         }
     }
     match (case.get("idf"), idf) {
@@ -234,7 +258,11 @@ fn corpora_match_scikit_learn() {
     let mut docs: HashMap<String, Vec<String>> = HashMap::new();
     for (name, meta) in fx["corpora"].as_object().unwrap() {
         let d = corpus(name);
-        assert_eq!(d.len() as u64, meta["n_docs"].as_u64().unwrap(), "{name}: number of documents");
+        assert_eq!(
+            d.len() as u64,
+            meta["n_docs"].as_u64().unwrap(),
+            "{name}: number of documents"
+        );
         assert_eq!(
             digest(&d),
             meta["sha256"].as_str().unwrap(),

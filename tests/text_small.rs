@@ -43,7 +43,9 @@ fn word_characters_match_python_re() {
     let mut newer = 0;
     let mut newer_low = Vec::new();
     for c in 0..0x110000u32 {
-        let Some(ch) = char::from_u32(c) else { continue };
+        let Some(ch) = char::from_u32(c) else {
+            continue;
+        };
         if is_word_char(ch) != is_word(c) {
             if unassigned(c) {
                 // Assigned in our newer Unicode tables only.
@@ -59,10 +61,17 @@ fn word_characters_match_python_re() {
     assert!(mismatches.is_empty(), "differ from Python: {mismatches:?}");
     // The corpus is Latin-1: every one of those code points, without exception.
     for c in 0..=0xffu32 {
-        assert_eq!(is_word_char(char::from_u32(c).unwrap()), is_word(c), "U+{c:04X}");
+        assert_eq!(
+            is_word_char(char::from_u32(c).unwrap()),
+            is_word(c),
+            "U+{c:04X}"
+        );
     }
     // Below U+3000 only two characters new in Unicode 16 differ (Cyrillic TJE, U+1C89/U+1C8A).
-    assert!(newer_low.len() <= 2, "new characters below U+3000 differ: {newer_low:X?}");
+    assert!(
+        newer_low.len() <= 2,
+        "new characters below U+3000 differ: {newer_low:X?}"
+    );
     eprintln!(
         "word characters agree with Python {} (Unicode {}); {newer} code points differ only \
          because our tables are newer",
@@ -77,20 +86,27 @@ fn lowercase_matches_python() {
     let lower = fx["lower"].as_object().unwrap();
     let mut mismatches = Vec::new();
     for c in 0..0x110000u32 {
-        let Some(ch) = char::from_u32(c) else { continue };
+        let Some(ch) = char::from_u32(c) else {
+            continue;
+        };
         if unassigned(c) {
             continue;
         }
         let s = ch.to_string();
         let ours = python_lower(&s);
-        let theirs = lower.get(&c.to_string()).map_or(s.as_str(), |v| v.as_str().unwrap());
+        let theirs = lower
+            .get(&c.to_string())
+            .map_or(s.as_str(), |v| v.as_str().unwrap());
         if ours != theirs {
             mismatches.push(format!("U+{c:04X}: {ours:?} vs {theirs:?}"));
         }
     }
     assert!(mismatches.is_empty(), "{mismatches:?}");
     for pair in fx["lower_strings"].as_array().unwrap() {
-        assert_eq!(python_lower(pair[0].as_str().unwrap()), pair[1].as_str().unwrap());
+        assert_eq!(
+            python_lower(pair[0].as_str().unwrap()),
+            pair[1].as_str().unwrap()
+        );
     }
     for pair in fx["tokens"].as_array().unwrap() {
         let lowered = python_lower(pair[0].as_str().unwrap());
@@ -235,16 +251,33 @@ fn floats(v: &Value) -> Vec<f64> {
 fn check_case(case: &Value, x: &Csr, names: &[String], idf: Option<Vec<f64>>, label: &str) {
     let tfidf = case["params"]["kind"] == "tfidf";
     assert_eq!(names, strings(&case["vocab"]), "{label}: vocabulary");
-    assert_eq!([x.rows(), x.cols()].to_vec(), usizes(&case["shape"]), "{label}: shape");
+    assert_eq!(
+        [x.rows(), x.cols()].to_vec(),
+        usizes(&case["shape"]),
+        "{label}: shape"
+    );
     assert!(x.is_csr(), "{label}: not CSR");
-    assert_eq!(x.indptr().raw_storage(), usizes(&case["indptr"]), "{label}: indptr");
+    assert_eq!(
+        x.indptr().raw_storage(),
+        usizes(&case["indptr"]),
+        "{label}: indptr"
+    );
     assert_eq!(x.indices(), usizes(&case["indices"]), "{label}: indices");
-    let close = |a: f64, b: f64| if tfidf { (a - b).abs() <= 1e-12 } else { a == b };
+    let close = |a: f64, b: f64| {
+        if tfidf {
+            (a - b).abs() <= 1e-12
+        } else {
+            a == b
+        }
+    };
     if !case["data"].is_null() {
         let expected = floats(&case["data"]);
         assert_eq!(x.data().len(), expected.len(), "{label}: nnz");
         for (k, (&a, &b)) in x.data().iter().zip(&expected).enumerate() {
-            assert!(close(a, b), "{label}: entry {k}: ours {a:e}, scikit-learn {b:e}");
+            assert!(
+                close(a, b),
+                "{label}: entry {k}: ours {a:e}, scikit-learn {b:e}"
+            );
         }
     } else {
         let sums = floats(&case["row_sums"]);
@@ -252,8 +285,15 @@ fn check_case(case: &Value, x: &Csr, names: &[String], idf: Option<Vec<f64>>, la
         for (i, row) in x.outer_iterator().enumerate() {
             let s: f64 = row.data().iter().sum();
             let q: f64 = row.data().iter().map(|v| v * v).sum();
-            assert!((s - sums[i]).abs() <= 1e-12, "{label}: row {i} sum {s} vs {}", sums[i]);
-            assert!((q - sumsq[i]).abs() <= 1e-12, "{label}: row {i} sum of squares");
+            assert!(
+                (s - sums[i]).abs() <= 1e-12,
+                "{label}: row {i} sum {s} vs {}",
+                sums[i]
+            );
+            assert!(
+                (q - sumsq[i]).abs() <= 1e-12,
+                "{label}: row {i} sum of squares"
+            );
         }
     }
     match (case.get("idf"), idf) {
@@ -295,7 +335,10 @@ fn handmade_texts_match_scikit_learn() {
 fn analyzer_tokens_match_scikit_learn() {
     let fx = fixture("small.json.gz");
     let cv = CountVectorizer::new();
-    for (doc, expected) in strings(&fx["docs"]).iter().zip(fx["analyzed"].as_array().unwrap()) {
+    for (doc, expected) in strings(&fx["docs"])
+        .iter()
+        .zip(fx["analyzed"].as_array().unwrap())
+    {
         assert_eq!(cv.analyze(doc), strings(expected), "{doc:?}");
     }
 }
