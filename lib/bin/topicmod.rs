@@ -1,1 +1,542 @@
-fn main() {}
+//! `topicmod`: try topic modeling on a corpus from the command line.
+//!
+//! `topicmod topics` vectorizes a corpus (a `load_files`-style folder or a selection of
+//! 20 Newsgroups), factorizes the document-term matrix with full SVD, randomized SVD or
+//! NMF, and prints the top words of each topic. Run `topicmod --help` for the options.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ndarray::{s, Array2};
+use serde_json::{json, Value};
+use topicmod::corpus::{self, Dataset, FetchOptions, LoadFilesOptions, Remove, Subset};
+use topicmod::text::{CountVectorizer, Df, StopWords, TfidfVectorizer};
+use topicmod::topics::show_topics;
+use topicmod::{svd, Csr, Error, Result};
+
+const HELP: &str = "\
+topicmod: topic modeling with SVD and NMF, as in the lesson
+
+USAGE:
+    topicmod topics [OPTIONS]
+    topicmod --help | --version
+
+Reads a corpus, builds its document-term matrix, factorizes it and prints the top
+words of each topic, one numbered line per topic (a summary goes to stderr).
+
+CORPUS (20 Newsgroups unless --dir is given):
+    --dir PATH               a load_files-style folder: one sub-folder per category,
+                             one text file per document
+    --subset train|test|all  20 Newsgroups part [default: train]
+    --categories A,B,...     categories to keep; `all` keeps every one
+                             [default: the lesson's alt.atheism, talk.religion.misc,
+                             comp.graphics, sci.space; with --dir: all]
+    --remove LIST            parts of each post to strip: any of headers,footers,quotes,
+                             or `none` [default: headers,footers,quotes]
+    The 20 Newsgroups archive is found through $TOPICMOD_DATA (the archive, or a folder
+    holding it) or the per-user cache.
+
+MATRIX:
+    --weighting count|tfidf  raw term counts or TF-IDF [default: count]
+    --stop-words english|none  [default: english]
+    --min-df N|F             ignore terms in fewer documents (N) or a smaller fraction (F)
+    --max-df N|F             ignore terms in more documents (N) or a larger fraction (F)
+    --max-features N         keep only the N most frequent terms
+
+FACTORIZATION:
+    --method svd|randomized-svd|nmf  [default: svd]
+                             svd: full thin SVD of the dense matrix (LAPACK gesdd);
+                             randomized-svd: scikit-learn's randomized_svd on the sparse
+                             matrix; nmf: scikit-learn-style NMF (coordinate descent)
+    --topics N               number of topics to print (and to fit) [default: 10]
+    --words N                top words per topic [default: 8]
+    --seed N                 random seed for randomized-svd and nmf [default: 0]
+
+OUTPUT:
+    --json                   print one JSON object instead of text: n_documents,
+                             vocabulary_size, nnz, method, weighting, categories, topics,
+                             and singular_values (svd methods) or reconstruction_err
+                             and n_iter (nmf)
+    -h, --help               this text
+    -V, --version            the version
+
+EXIT STATUS: 0 on success, 1 when the work fails (message on stderr), 2 for bad usage.
+
+EXAMPLE:
+    topicmod topics --categories comp.graphics,sci.space --method nmf --topics 5
+";
+
+/// Dense matrices above this many entries (2 GiB of f64) are refused by `--method svd`:
+/// the full SVD holds several matrices of that size at once.
+const MAX_DENSE_ENTRIES: usize = 1 << 28;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Method {
+    Svd,
+    RandomizedSvd,
+    Nmf,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Svd => "svd",
+            Method::RandomizedSvd => "randomized-svd",
+            Method::Nmf => "nmf",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Weighting {
+    Count,
+    Tfidf,
+}
+
+#[derive(Debug)]
+struct Config {
+    dir: Option<PathBuf>,
+    subset: Subset,
+    /// `None`: the default for the source; `Some(empty)`: every category.
+    categories: Option<Vec<String>>,
+    remove: Remove,
+    weighting: Weighting,
+    stop_words: bool,
+    min_df: Option<Df>,
+    max_df: Option<Df>,
+    max_features: Option<usize>,
+    method: Method,
+    topics: usize,
+    words: usize,
+    seed: u32,
+    json: bool,
+}
+
+/// What the command line asked for.
+enum Command {
+    Help,
+    Version,
+    Topics(Box<Config>),
+}
+
+/// A usage error: message for stderr, exit status 2.
+struct Usage(String);
+
+fn usage(msg: impl Into<String>) -> Usage {
+    Usage(msg.into())
+}
+
+fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        None => return Err(usage("missing command (try `topicmod topics`)")),
+        Some("-h" | "--help" | "help") => return Ok(Command::Help),
+        Some("-V" | "--version") => return Ok(Command::Version),
+        Some("topics") => {}
+        Some(other) => {
+            return Err(usage(format!(
+                "unknown command {other:?}; the command is `topics`"
+            )))
+        }
+    }
+    let mut c = Config {
+        dir: None,
+        subset: Subset::Train,
+        categories: None,
+        remove: Remove::ALL,
+        weighting: Weighting::Count,
+        stop_words: true,
+        min_df: None,
+        max_df: None,
+        max_features: None,
+        method: Method::Svd,
+        topics: 10,
+        words: 8,
+        seed: 0,
+        json: false,
+    };
+    let mut subset_given = false;
+    let mut remove_given = false;
+    while let Some(arg) = it.next() {
+        // accept both `--opt value` and `--opt=value`
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> std::result::Result<String, Usage> {
+            match inline.clone().or_else(|| it.next().cloned()) {
+                Some(v) => Ok(v),
+                None => Err(usage(format!("{name} needs a value"))),
+            }
+        };
+        match key {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--json" => c.json = true,
+            "--dir" => c.dir = Some(PathBuf::from(value(key)?)),
+            "--subset" => {
+                subset_given = true;
+                c.subset = match value(key)?.as_str() {
+                    "train" => Subset::Train,
+                    "test" => Subset::Test,
+                    "all" => Subset::All,
+                    other => {
+                        return Err(usage(format!(
+                            "unknown subset {other:?}; use train, test or all"
+                        )))
+                    }
+                }
+            }
+            "--categories" => {
+                let v = value(key)?;
+                let list: Vec<String> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if list.is_empty() {
+                    return Err(usage("--categories needs at least one name (or `all`)"));
+                }
+                c.categories = Some(if list == ["all"] { Vec::new() } else { list });
+            }
+            "--remove" => {
+                remove_given = true;
+                c.remove = parse_remove(&value(key)?)?;
+            }
+            "--weighting" => {
+                c.weighting = match value(key)?.as_str() {
+                    "count" | "counts" => Weighting::Count,
+                    "tfidf" | "tf-idf" => Weighting::Tfidf,
+                    other => {
+                        return Err(usage(format!(
+                            "unknown weighting {other:?}; use count or tfidf"
+                        )))
+                    }
+                }
+            }
+            "--stop-words" => {
+                c.stop_words = match value(key)?.as_str() {
+                    "english" => true,
+                    "none" => false,
+                    other => {
+                        return Err(usage(format!(
+                            "unknown stop-word list {other:?}; use english or none"
+                        )))
+                    }
+                }
+            }
+            "--min-df" => c.min_df = Some(parse_df(key, &value(key)?)?),
+            "--max-df" => c.max_df = Some(parse_df(key, &value(key)?)?),
+            "--max-features" => c.max_features = Some(parse_positive(key, &value(key)?)?),
+            "--method" => {
+                c.method = match value(key)?.as_str() {
+                    "svd" => Method::Svd,
+                    "randomized-svd" | "randomized_svd" | "rsvd" => Method::RandomizedSvd,
+                    "nmf" => Method::Nmf,
+                    other => {
+                        return Err(usage(format!(
+                            "unknown method {other:?}; valid methods are: svd, randomized-svd, nmf"
+                        )))
+                    }
+                }
+            }
+            "--topics" => c.topics = parse_positive(key, &value(key)?)?,
+            "--words" => c.words = parse_positive(key, &value(key)?)?,
+            "--seed" => {
+                let v = value(key)?;
+                c.seed = v.parse().map_err(|_| {
+                    usage(format!(
+                        "--seed must be an integer from 0 to {}, got {v:?}",
+                        u32::MAX
+                    ))
+                })?;
+            }
+            other => {
+                return Err(usage(format!(
+                    "unknown option {other:?} (see `topicmod --help`)"
+                )))
+            }
+        }
+    }
+    if c.dir.is_some() && (subset_given || remove_given) {
+        return Err(usage(
+            "--subset and --remove apply to 20 Newsgroups, not to --dir",
+        ));
+    }
+    Ok(Command::Topics(Box::new(c)))
+}
+
+fn parse_remove(v: &str) -> std::result::Result<Remove, Usage> {
+    let mut r = Remove::NONE;
+    if v == "none" {
+        return Ok(r);
+    }
+    for part in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match part {
+            "headers" => r.headers = true,
+            "footers" => r.footers = true,
+            "quotes" => r.quotes = true,
+            other => {
+                return Err(usage(format!(
+                    "unknown part {other:?} for --remove; use headers, footers, quotes or none"
+                )))
+            }
+        }
+    }
+    Ok(r)
+}
+
+fn parse_positive(name: &str, v: &str) -> std::result::Result<usize, Usage> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(usage(format!(
+            "{name} must be a positive integer, got {v:?}"
+        ))),
+    }
+}
+
+/// scikit-learn's convention: an integer is a document count, a number with a point a fraction.
+fn parse_df(name: &str, v: &str) -> std::result::Result<Df, Usage> {
+    if v.contains('.') || v.contains('e') {
+        match v.parse::<f64>() {
+            Ok(f) if (0.0..=1.0).contains(&f) => Ok(Df::Fraction(f)),
+            _ => Err(usage(format!(
+                "{name} as a fraction must lie in [0, 1], got {v:?}"
+            ))),
+        }
+    } else {
+        v.parse::<usize>().map(Df::Count).map_err(|_| {
+            usage(format!(
+                "{name} must be a document count or a fraction, got {v:?}"
+            ))
+        })
+    }
+}
+
+fn load(c: &Config) -> Result<Dataset> {
+    if let Some(dir) = &c.dir {
+        let mut opts = LoadFilesOptions::new();
+        if let Some(cats) = c.categories.as_ref().filter(|v| !v.is_empty()) {
+            // load_files (like scikit-learn's) skips names it does not find; we report them
+            let valid = category_folders(dir)?;
+            if let Some(bad) = cats.iter().find(|name| !valid.contains(name)) {
+                return Err(Error::UnknownCategory {
+                    name: bad.clone(),
+                    valid,
+                });
+            }
+            opts = opts.categories(cats);
+        }
+        return corpus::load_files(dir, &opts);
+    }
+    let default_cats: Vec<String> = corpus::LESSON_CATEGORIES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let cats = c.categories.clone().unwrap_or(default_cats);
+    let mut opts = FetchOptions::new().subset(c.subset).remove(c.remove);
+    if !cats.is_empty() {
+        opts = opts.categories(&cats);
+    }
+    corpus::fetch_20newsgroups(&opts)
+}
+
+/// Names of the sub-folders of `dir` (the categories of a `load_files` folder), sorted.
+fn category_folders(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        if entry.path().is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn stop_words(c: &Config) -> StopWords {
+    if c.stop_words {
+        StopWords::English
+    } else {
+        StopWords::None
+    }
+}
+
+/// The document-term matrix and its vocabulary.
+fn vectorize(c: &Config, docs: &[String]) -> Result<(Csr, Vec<String>)> {
+    match c.weighting {
+        Weighting::Count => {
+            let mut v = CountVectorizer::new().stop_words(stop_words(c));
+            if let Some(df) = c.min_df {
+                v = v.min_df(df);
+            }
+            if let Some(df) = c.max_df {
+                v = v.max_df(df);
+            }
+            v = v.max_features(c.max_features);
+            let x = v.fit_transform(docs)?;
+            Ok((x, v.get_feature_names_out()?.to_vec()))
+        }
+        Weighting::Tfidf => {
+            let mut v = TfidfVectorizer::new().stop_words(stop_words(c));
+            if let Some(df) = c.min_df {
+                v = v.min_df(df);
+            }
+            if let Some(df) = c.max_df {
+                v = v.max_df(df);
+            }
+            v = v.max_features(c.max_features);
+            let x = v.fit_transform(docs)?;
+            Ok((x, v.get_feature_names_out()?.to_vec()))
+        }
+    }
+}
+
+/// Topics and the method's own figures, ready to print.
+struct Outcome {
+    n_documents: usize,
+    vocabulary_size: usize,
+    nnz: usize,
+    categories: Vec<String>,
+    topics: Vec<String>,
+    extra: Vec<(&'static str, Value)>,
+}
+
+fn run(c: &Config) -> Result<Outcome> {
+    let data = load(c)?;
+    if data.data.is_empty() {
+        return Err(Error::InvalidInput("the corpus holds no documents".into()));
+    }
+    let (x, vocab) = vectorize(c, &data.data)?;
+    let (m, n) = x.shape();
+    let k = c.topics;
+    let max_k = m.min(n);
+    if k > max_k {
+        return Err(Error::InvalidRank {
+            requested: k,
+            rows: m,
+            cols: n,
+            reason: format!("--topics can be at most {max_k} for this matrix"),
+        });
+    }
+    let (components, extra): Fitted = match c.method {
+        Method::Svd => {
+            if m.saturating_mul(n) > MAX_DENSE_ENTRIES {
+                return Err(Error::param(
+                    "method",
+                    format!(
+                        "a full SVD needs the dense {m} x {n} matrix ({:.1} GB); \
+                         use --method randomized-svd, or shrink the vocabulary with --max-features",
+                        (m * n * 8) as f64 / 1e9
+                    ),
+                ));
+            }
+            let f = svd::svd(&x.to_dense())?;
+            let s = f.s.slice(s![..k]).to_vec();
+            (
+                f.vt.slice(s![..k, ..]).to_owned(),
+                vec![("singular_values", json!(s))],
+            )
+        }
+        Method::RandomizedSvd => fit_randomized_svd(&x, k, c.seed)?,
+        Method::Nmf => fit_nmf(&x, k, c.seed)?,
+    };
+    let topics = show_topics(&components, &vocab, c.words)?;
+    Ok(Outcome {
+        n_documents: m,
+        vocabulary_size: n,
+        nnz: x.nnz(),
+        categories: data.target_names.clone(),
+        topics,
+        extra,
+    })
+}
+
+/// Topics as rows (`k x n`) and the method's figures for `--json`.
+type Fitted = (Array2<f64>, Vec<(&'static str, Value)>);
+
+/// Not yet available: `topicmod::randomized` has not been merged into this branch.
+fn fit_randomized_svd(_x: &Csr, _k: usize, _seed: u32) -> Result<Fitted> {
+    Err(Error::param(
+        "method",
+        "randomized-svd is not available in this build yet (topicmod::randomized is pending); use --method svd",
+    ))
+}
+
+/// Not yet available: `topicmod::nmf` has not been merged into this branch.
+fn fit_nmf(_x: &Csr, _k: usize, _seed: u32) -> Result<Fitted> {
+    Err(Error::param(
+        "method",
+        "nmf is not available in this build yet (topicmod::nmf is pending); use --method svd",
+    ))
+}
+
+fn weighting_name(w: Weighting) -> &'static str {
+    match w {
+        Weighting::Count => "count",
+        Weighting::Tfidf => "tfidf",
+    }
+}
+
+fn print(c: &Config, out: &Outcome) {
+    if c.json {
+        let mut obj = serde_json::Map::new();
+        obj.insert("n_documents".into(), json!(out.n_documents));
+        obj.insert("vocabulary_size".into(), json!(out.vocabulary_size));
+        obj.insert("nnz".into(), json!(out.nnz));
+        obj.insert("method".into(), json!(c.method.name()));
+        obj.insert("weighting".into(), json!(weighting_name(c.weighting)));
+        obj.insert("categories".into(), json!(out.categories));
+        for (k, v) in &out.extra {
+            obj.insert((*k).into(), v.clone());
+        }
+        obj.insert("topics".into(), json!(out.topics));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Value::Object(obj)).expect("JSON of plain values")
+        );
+    } else {
+        eprintln!(
+            "{} documents x {} terms ({} non-zeros), {} weighting, method {}",
+            out.n_documents,
+            out.vocabulary_size,
+            out.nnz,
+            weighting_name(c.weighting),
+            c.method.name()
+        );
+        let width = out.topics.len().to_string().len();
+        for (i, t) in out.topics.iter().enumerate() {
+            println!("{:>width$}. {t}", i + 1);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse_args(&args) {
+        Ok(Command::Help) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            println!("topicmod {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Topics(c)) => match run(&c) {
+            Ok(out) => {
+                print(&c, &out);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("topicmod: error: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(Usage(msg)) => {
+            eprintln!("topicmod: {msg}\nRun `topicmod --help` for usage.");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The `topicmod` binary, run as a user would run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn topicmod(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_topicmod"))
+        .args(args)
+        .output()
+        .expect("run the topicmod binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
+}
+
+/// A scratch folder under the target directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let dir = base.join(format!("cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `load_files` folder with two categories and three documents whose count matrix is
+/// (columns galaxy, image, orbit, pixel, rocket in alphabetical order)
+///
+/// ```text
+/// [0 0 1 0 1]   rocket orbit
+/// [0 1 0 3 0]   pixel pixel pixel image
+/// [3 0 0 0 0]   galaxy galaxy galaxy
+/// ```
+///
+/// Its rows are orthogonal, so its singular values are the row norms √10, 3 and √2.
+fn tiny_corpus(root: &Path) {
+    let docs = [
+        ("space", "a.txt", "rocket orbit"),
+        ("graphics", "b.txt", "pixel pixel pixel image"),
+        ("space", "c.txt", "galaxy galaxy galaxy"),
+    ];
+    for (cat, file, text) in docs {
+        std::fs::create_dir_all(root.join(cat)).unwrap();
+        std::fs::write(root.join(cat).join(file), text).unwrap();
+    }
+}
+
+fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol)
+}
+
+#[test]
+fn svd_on_a_folder_gives_the_known_singular_values() {
+    let tmp = TempDir::new("svd");
+    tiny_corpus(&tmp.0);
+    let dir = tmp.0.to_str().unwrap();
+    let out = topicmod(&[
+        "topics", "--dir", dir, "--topics", "3", "--words", "2", "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["n_documents"], 3);
+    assert_eq!(v["vocabulary_size"], 5);
+    assert_eq!(v["nnz"], 5);
+    assert_eq!(v["method"], "svd");
+    let s = floats(&v["singular_values"]);
+    let expect = [10f64.sqrt(), 3.0, 2f64.sqrt()];
+    assert!(close(&s, &expect, 1e-12), "{s:?}");
+    let topics = v["topics"].as_array().unwrap();
+    assert_eq!(topics.len(), 3);
+    // each right singular vector is one document's row (up to sign), so every topic's
+    // words are that document's words when the sign is positive
+    for t in topics {
+        assert_eq!(t.as_str().unwrap().split(' ').count(), 2);
+    }
+
+    // plain text: one numbered line per topic on stdout
+    let out = topicmod(&["topics", "--dir", dir, "--topics", "2", "--words", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("1. ") && lines[1].starts_with("2. "),
+        "{text}"
+    );
+}
+
+#[test]
+fn nmf_and_randomized_svd_on_a_folder() {
+    let tmp = TempDir::new("nmf");
+    tiny_corpus(&tmp.0);
+    let dir = tmp.0.to_str().unwrap();
+    let v = json(&topicmod(&[
+        "topics", "--dir", dir, "--method", "nmf", "--topics", "3", "--words", "1", "--json",
+    ]));
+    assert_eq!(v["method"], "nmf");
+    // three orthogonal rows: NMF with three components can rebuild the matrix exactly
+    let err = v["reconstruction_err"]
+        .as_f64()
+        .expect("reconstruction_err");
+    assert!((0.0..1e-3).contains(&err), "reconstruction_err {err}");
+    assert!(v["n_iter"].as_u64().expect("n_iter") >= 1);
+    let mut firsts: Vec<String> = v["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    firsts.sort();
+    // one topic per document, named by its most frequent word
+    assert_eq!(firsts, ["galaxy", "pixel", "rocket"]);
+
+    let v = json(&topicmod(&[
+        "topics",
+        "--dir",
+        dir,
+        "--method",
+        "randomized-svd",
+        "--topics",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(v["method"], "randomized-svd");
+    let s = floats(&v["singular_values"]);
+    assert!(close(&s, &[10f64.sqrt(), 3.0], 1e-10), "{s:?}");
+
+    // TF-IDF rows are unit length and still orthogonal: all singular values are 1
+    let v = json(&topicmod(&[
+        "topics",
+        "--dir",
+        dir,
+        "--weighting",
+        "tfidf",
+        "--topics",
+        "3",
+        "--json",
+    ]));
+    assert!(close(
+        &floats(&v["singular_values"]),
+        &[1.0, 1.0, 1.0],
+        1e-12
+    ));
+}
+
+#[test]
+fn usage_errors_exit_with_status_2() {
+    let out = topicmod(&["topics", "--method", "lda"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("lda") && err.contains("randomized-svd") && err.contains("nmf"),
+        "{err}"
+    );
+
+    for args in [
+        &["topics", "--topics", "0"][..],
+        &["topics", "--words", "many"],
+        &["topics", "--weighting", "bm25"],
+        &["topics", "--remove", "signatures"],
+        &["topics", "--subset", "validation"],
+        &["topics", "--frobnicate"],
+        &["topics", "--topics"],
+        &["plot"],
+        &[],
+    ] {
+        let out = topicmod(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&out).is_empty(), "{args:?}");
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+
+    let out = topicmod(&["--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for word in [
+        "--dir",
+        "--subset",
+        "--categories",
+        "--remove",
+        "--weighting",
+        "--method",
+        "--json",
+    ] {
+        assert!(help.contains(word), "help lacks {word}");
+    }
+}
+
+#[test]
+fn library_errors_exit_with_status_1() {
+    let tmp = TempDir::new("errors");
+    tiny_corpus(&tmp.0);
+    let dir = tmp.0.to_str().unwrap();
+    // more topics than the 3 x 5 matrix has
+    let out = topicmod(&["topics", "--dir", dir, "--topics", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("rank"), "{}", stderr(&out));
+
+    // a folder that does not exist
+    let missing = tmp.0.join("nope");
+    let out = topicmod(&["topics", "--dir", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
+
+    // a category the folder does not have: the error names it and lists the real ones
+    let out = topicmod(&["topics", "--dir", dir, "--categories", "space,cooking"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cooking") && err.contains("graphics, space"),
+        "{err}"
+    );
+    // a category that exists keeps only its documents
+    let v = json(&topicmod(&[
+        "topics",
+        "--dir",
+        dir,
+        "--categories",
+        "space",
+        "--topics",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(v["n_documents"], 2);
+    assert_eq!(v["categories"], serde_json::json!(["space"]));
+
+    // every word is a stop word: empty vocabulary
+    let stop = TempDir::new("stop");
+    std::fs::create_dir_all(stop.0.join("x")).unwrap();
+    std::fs::write(stop.0.join("x").join("d.txt"), "the and of").unwrap();
+    let out = topicmod(&["topics", "--dir", stop.0.to_str().unwrap(), "--topics", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("vocabulary"), "{}", stderr(&out));
+}
+
+fn require_corpus() {
+    if std::env::var_os("TOPICMOD_DATA").is_none() {
+        panic!("TOPICMOD_DATA is not set: point it at 20news-bydate.tar.gz to run this test");
+    }
+}
+
+#[test]
+fn unknown_category_lists_the_valid_ones() {
+    require_corpus();
+    let out = topicmod(&["topics", "--categories", "sci.space,sci.spaceships"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("sci.spaceships"), "{err}");
+    for valid in [
+        "alt.atheism",
+        "comp.graphics",
+        "talk.religion.misc",
+        "sci.space",
+    ] {
+        assert!(err.contains(valid), "{err}");
+    }
+}
+
+#[test]
+fn lesson_corpus_json() {
+    require_corpus();
+    let v = json(&topicmod(&[
+        "topics",
+        "--method",
+        "randomized-svd",
+        "--topics",
+        "5",
+        "--json",
+    ]));
+    assert_eq!(v["n_documents"], 2034);
+    assert_eq!(v["vocabulary_size"], 26576);
+    assert_eq!(v["nnz"], 133634);
+    assert_eq!(v["method"], "randomized-svd");
+    assert_eq!(v["weighting"], "count");
+    assert_eq!(v["topics"].as_array().unwrap().len(), 5);
+    let s = floats(&v["singular_values"]);
+    assert_eq!(s.len(), 5);
+    assert!(s.windows(2).all(|w| w[0] >= w[1]) && s[4] > 0.0, "{s:?}");
+    let mut cats: Vec<String> = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    cats.sort();
+    assert_eq!(
+        cats,
+        [
+            "alt.atheism",
+            "comp.graphics",
+            "sci.space",
+            "talk.religion.misc"
+        ]
+    );
+}
