@@ -405,36 +405,33 @@ impl GdData for Csr {
 
 /// `M H^T` (`m x d`) for sparse `M` (CSR or CSC storage).
 fn sparse_mht(m: &Csr, h: &ArrayView2<f64>) -> Array2<f64> {
-    let d = h.nrows();
-    let ht = h.t().as_standard_layout().into_owned();
-    let hts = ht.as_slice().expect("standard layout");
-    let mut mht = Array2::<f64>::zeros((m.rows(), d));
-    let out = mht.as_slice_mut().expect("fresh array");
-    for (&v, (i, j)) in m.iter() {
-        let o = &mut out[i * d..(i + 1) * d];
-        let x = &hts[j * d..(j + 1) * d];
-        for k in 0..d {
-            o[k] += v * x[k];
-        }
-    }
-    mht
+    sparse_product::<false>(m, &h.t())
 }
 
 /// `M^T W` (`n x d`) for sparse `M` (CSR or CSC storage).
 fn sparse_mtw(m: &Csr, w: &ArrayView2<f64>) -> Array2<f64> {
-    let d = w.ncols();
-    let ws = w.as_standard_layout();
-    let wsl = ws.as_slice().expect("standard layout");
-    let mut mtw = Array2::<f64>::zeros((m.cols(), d));
-    let out = mtw.as_slice_mut().expect("fresh array");
+    sparse_product::<true>(m, w)
+}
+
+/// `M X` (`TRANSPOSE = false`, `X` is `n x d`) or `M^T X` (`TRANSPOSE = true`, `X` is
+/// `m x d`) for sparse `M`: every stored `M[i, j] = v` adds `v X[j, :]` to row `i` of the
+/// result (or `v X[i, :]` to row `j`), in the storage order of `M`.
+fn sparse_product<const TRANSPOSE: bool>(m: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
+    let d = x.ncols();
+    let xs = x.as_standard_layout();
+    let xsl = xs.as_slice().expect("standard layout");
+    let rows = if TRANSPOSE { m.cols() } else { m.rows() };
+    let mut prod = Array2::<f64>::zeros((rows, d));
+    let out = prod.as_slice_mut().expect("fresh array");
     for (&v, (i, j)) in m.iter() {
-        let o = &mut out[j * d..(j + 1) * d];
-        let x = &wsl[i * d..(i + 1) * d];
+        let (to, from) = if TRANSPOSE { (j, i) } else { (i, j) };
+        let o = &mut out[to * d..(to + 1) * d];
+        let x = &xsl[from * d..(from + 1) * d];
         for k in 0..d {
             o[k] += v * x[k];
         }
     }
-    mtw
+    prod
 }
 
 // ---------------------------------------------------------------------------------------

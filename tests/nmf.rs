@@ -2,8 +2,9 @@
 //! TF-IDF and count matrices and a small seeded non-negative matrix, for every init, both
 //! solvers, regularization, shuffling, other β losses and `transform`.
 
-use std::io::Read;
+mod common;
 
+use common::{f64s, lesson_fixture, matrix, max_abs_diff, usizes};
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 use topicmod::linop::dense_to_csr;
@@ -11,97 +12,7 @@ use topicmod::nmf::{AlphaH, BetaLoss, Init, Nmf, Solver};
 use topicmod::{Csr, DataMatrix, Error};
 
 fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/nmf/cases.json.gz"
-    );
-    let mut s = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
-        .read_to_string(&mut s)
-        .unwrap();
-    serde_json::from_str(&s).unwrap()
-}
-
-fn vec_of(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn mat_of(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v.as_array().unwrap().iter().map(vec_of).collect();
-    let (m, n) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((m, n), rows.concat()).unwrap()
-}
-
-fn idx_of(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
-
-/// The lesson's matrices as scikit-learn built them (tf-idf, counts, vocabulary), from the
-/// committed fixture `tests/fixtures/nmf/lesson_matrices.json.gz`.
-fn lesson_fixture() -> (Csr, Csr, Vec<String>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/nmf/lesson_matrices.json.gz"
-    );
-    let mut s = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
-        .read_to_string(&mut s)
-        .unwrap();
-    let v: Value = serde_json::from_str(&s).unwrap();
-    let shape = idx_list(&v["shape"]);
-    let indptr = idx_list(&v["indptr"]);
-    let indices = idx_list(&v["indices"]);
-    let tfidf = Csr::new(
-        (shape[0], shape[1]),
-        indptr.clone(),
-        indices.clone(),
-        num_list(&v["tfidf"]),
-    );
-    let counts = Csr::new(
-        (shape[0], shape[1]),
-        indptr,
-        indices,
-        num_list(&v["counts"]),
-    );
-    let vocab = v["vocab"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap().to_string())
-        .collect();
-    (tfidf, counts, vocab)
-}
-
-fn idx_list(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
-
-fn num_list(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
+    common::fixture_json("nmf/cases.json.gz")
 }
 
 fn model_of(case: &Value) -> Nmf {
@@ -155,14 +66,14 @@ fn check<A: DataMatrix>(name: &str, case: &Value, x: &A, tol: f64) -> (Nmf, Arra
     worst = worst.max((norm(&h) - case["h_norm"].as_f64().unwrap()).abs());
     worst = worst.max(max_abs_diff(
         &w.sum_axis(Axis(0)).to_vec(),
-        &vec_of(&case["w_col_sum"]),
+        &f64s(&case["w_col_sum"]),
     ));
     worst = worst.max(max_abs_diff(
         &h.sum_axis(Axis(1)).to_vec(),
-        &vec_of(&case["h_row_sum"]),
+        &f64s(&case["h_row_sum"]),
     ));
     if case.get("W").is_some() {
-        let (ws, hs) = (mat_of(&case["W"]), mat_of(&case["H"]));
+        let (ws, hs) = (matrix(&case["W"]), matrix(&case["H"]));
         worst = worst.max(max_abs_diff(
             &w.iter().copied().collect::<Vec<_>>(),
             &ws.iter().copied().collect::<Vec<_>>(),
@@ -172,12 +83,12 @@ fn check<A: DataMatrix>(name: &str, case: &Value, x: &A, tol: f64) -> (Nmf, Arra
             &hs.iter().copied().collect::<Vec<_>>(),
         ));
     } else {
-        let wr = mat_of(&case["w_at_rows"]);
-        for (r, &i) in idx_of(&case["w_rows"]).iter().enumerate() {
+        let wr = matrix(&case["w_at_rows"]);
+        for (r, &i) in usizes(&case["w_rows"]).iter().enumerate() {
             worst = worst.max(max_abs_diff(&w.row(i).to_vec(), &wr.row(r).to_vec()));
         }
-        let hc = mat_of(&case["h_at_cols"]);
-        for (c, &j) in idx_of(&case["h_cols"]).iter().enumerate() {
+        let hc = matrix(&case["h_at_cols"]);
+        for (c, &j) in usizes(&case["h_cols"]).iter().enumerate() {
             worst = worst.max(max_abs_diff(&h.column(j).to_vec(), &hc.column(c).to_vec()));
         }
         for (t, top) in case["h_top"].as_array().unwrap().iter().enumerate() {
@@ -186,7 +97,7 @@ fn check<A: DataMatrix>(name: &str, case: &Value, x: &A, tol: f64) -> (Nmf, Arra
                 .iter()
                 .map(|&j| h[[t, j]])
                 .collect();
-            let theirs: Vec<f64> = idx_of(top).iter().map(|&j| h[[t, j]]).collect();
+            let theirs: Vec<f64> = usizes(top).iter().map(|&j| h[[t, j]]).collect();
             worst = worst.max(max_abs_diff(&ours, &theirs));
         }
     }
@@ -208,9 +119,9 @@ fn check_transform<A: DataMatrix>(name: &str, case: &Value, model: &Nmf, x: &A, 
     let wt = model.transform(x).unwrap();
     let mut worst = max_abs_diff(
         &wt.sum_axis(Axis(0)).to_vec(),
-        &vec_of(&case["transform_col_sum"]),
+        &f64s(&case["transform_col_sum"]),
     );
-    let first = mat_of(&case["transform_first_rows"]);
+    let first = matrix(&case["transform_first_rows"]);
     for r in 0..first.nrows() {
         worst = worst.max(max_abs_diff(&wt.row(r).to_vec(), &first.row(r).to_vec()));
     }
@@ -272,7 +183,7 @@ fn lesson_other_settings_match_scikit_learn() {
 #[test]
 fn small_matrix_matches_scikit_learn() {
     let fx = fixtures();
-    let small = mat_of(&fx["small"]);
+    let small = matrix(&fx["small"]);
     let sparse = dense_to_csr(&small);
     for (name, case) in fx["cases"].as_object().unwrap() {
         if !name.starts_with("small") {
@@ -330,7 +241,7 @@ fn bad_input_is_an_error() {
 #[test]
 fn max_iter_reports_non_convergence() {
     let fx = fixtures();
-    let small = mat_of(&fx["small"]);
+    let small = matrix(&fx["small"]);
     let mut m = Nmf::new(4)
         .init(Init::Random)
         .random_state(Some(0))

@@ -1,9 +1,10 @@
 //! Randomized SVD against scikit-learn 1.9.1's `randomized_svd` (fixtures from
 //! `tests/fixtures/make_randomized.py`) on the lesson's TF-IDF matrix.
 
-use std::io::Read;
+mod common;
 
-use ndarray::{Array1, Array2};
+use common::{f64s, lesson_fixture, matrix, max_abs_diff, usizes};
+use ndarray::Array2;
 use serde_json::Value;
 use topicmod::linop::dense_to_csr;
 use topicmod::randomized::{
@@ -15,81 +16,7 @@ use topicmod::svd::Svd;
 use topicmod::{Csr, DataMatrix, Error};
 
 fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/randomized/cases.json.gz"
-    );
-    let mut s = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
-        .read_to_string(&mut s)
-        .unwrap();
-    serde_json::from_str(&s).unwrap()
-}
-
-fn vec_of(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn mat_of(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v.as_array().unwrap().iter().map(vec_of).collect();
-    let (m, n) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((m, n), rows.concat()).unwrap()
-}
-
-/// The lesson's matrices as scikit-learn built them (tf-idf, counts, vocabulary), from the
-/// committed fixture `tests/fixtures/nmf/lesson_matrices.json.gz`.
-fn lesson_fixture() -> (Csr, Csr, Vec<String>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/nmf/lesson_matrices.json.gz"
-    );
-    let mut s = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture file"))
-        .read_to_string(&mut s)
-        .unwrap();
-    let v: Value = serde_json::from_str(&s).unwrap();
-    let shape = idx_list(&v["shape"]);
-    let indptr = idx_list(&v["indptr"]);
-    let indices = idx_list(&v["indices"]);
-    let tfidf = Csr::new(
-        (shape[0], shape[1]),
-        indptr.clone(),
-        indices.clone(),
-        num_list(&v["tfidf"]),
-    );
-    let counts = Csr::new(
-        (shape[0], shape[1]),
-        indptr,
-        indices,
-        num_list(&v["counts"]),
-    );
-    let vocab = v["vocab"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap().to_string())
-        .collect();
-    (tfidf, counts, vocab)
-}
-
-fn idx_list(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
-
-fn num_list(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    common::fixture_json("randomized/cases.json.gz")
 }
 
 fn lesson_tfidf() -> (Csr, Vec<String>) {
@@ -97,34 +24,16 @@ fn lesson_tfidf() -> (Csr, Vec<String>) {
     (tfidf, vocab)
 }
 
-fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
 /// Compares our factors with one stored scikit-learn case; returns the largest difference.
 fn compare(svd: &Svd, case: &Value) -> f64 {
-    let mut worst = max_abs_diff(svd.s.as_slice().unwrap(), &vec_of(&case["s"]));
-    let rows: Vec<usize> = case["u_rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let u_at = mat_of(&case["u_at_rows"]);
+    let mut worst = max_abs_diff(svd.s.as_slice().unwrap(), &f64s(&case["s"]));
+    let rows: Vec<usize> = usizes(&case["u_rows"]);
+    let u_at = matrix(&case["u_at_rows"]);
     for (r, &i) in rows.iter().enumerate() {
         worst = worst.max(max_abs_diff(&svd.u.row(i).to_vec(), &u_at.row(r).to_vec()));
     }
-    let cols: Vec<usize> = case["vt_cols"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let vt_at = mat_of(&case["vt_at_cols"]);
+    let cols: Vec<usize> = usizes(&case["vt_cols"]);
+    let vt_at = matrix(&case["vt_at_cols"]);
     for (c, &j) in cols.iter().enumerate() {
         worst = worst.max(max_abs_diff(
             &svd.vt.column(j).to_vec(),
@@ -135,10 +44,10 @@ fn compare(svd: &Svd, case: &Value) -> f64 {
     let col_abs: Vec<f64> = svd.u.mapv(f64::abs).sum_axis(ndarray::Axis(0)).to_vec();
     let row_sum: Vec<f64> = svd.vt.sum_axis(ndarray::Axis(1)).to_vec();
     let row_abs: Vec<f64> = svd.vt.mapv(f64::abs).sum_axis(ndarray::Axis(1)).to_vec();
-    worst = worst.max(max_abs_diff(&col_sum, &vec_of(&case["u_col_sum"])));
-    worst = worst.max(max_abs_diff(&col_abs, &vec_of(&case["u_col_abs_sum"])));
-    worst = worst.max(max_abs_diff(&row_sum, &vec_of(&case["vt_row_sum"])));
-    worst = worst.max(max_abs_diff(&row_abs, &vec_of(&case["vt_row_abs_sum"])));
+    worst = worst.max(max_abs_diff(&col_sum, &f64s(&case["u_col_sum"])));
+    worst = worst.max(max_abs_diff(&col_abs, &f64s(&case["u_col_abs_sum"])));
+    worst = worst.max(max_abs_diff(&row_sum, &f64s(&case["vt_row_sum"])));
+    worst = worst.max(max_abs_diff(&row_abs, &f64s(&case["vt_row_abs_sum"])));
     worst
 }
 
@@ -244,7 +153,7 @@ fn lesson_tfidf_matches_scikit_learn() {
 #[test]
 fn small_dense_matches_scikit_learn_both_orientations() {
     let fx = fixtures();
-    let small = mat_of(&fx["small"]);
+    let small = matrix(&fx["small"]);
     let sparse = dense_to_csr(&small);
     for (name, case) in fx["cases"].as_object().unwrap() {
         if !name.starts_with("small") {
@@ -266,7 +175,7 @@ fn small_dense_matches_scikit_learn_both_orientations() {
         &mut RandomState::new(11),
     )
     .unwrap();
-    let expected = mat_of(&fx["range_finder_small_LU"]);
+    let expected = matrix(&fx["range_finder_small_LU"]);
     let d = max_abs_diff(
         q.as_slice().unwrap(),
         &expected
@@ -281,7 +190,7 @@ fn small_dense_matches_scikit_learn_both_orientations() {
 
 #[test]
 fn building_blocks() {
-    let small = mat_of(&fixtures()["small"]);
+    let small = matrix(&fixtures()["small"]);
     let pl = lu_normalize(&small);
     assert_eq!(pl.dim(), (60, 25));
     // every column of P·L has a 1 (the pivot) and no entry above 1 in magnitude
@@ -292,7 +201,6 @@ fn building_blocks() {
     let q = qr_orthonormalize(&small).unwrap();
     let g = q.t().dot(&q) - Array2::<f64>::eye(25);
     assert!(g.iter().all(|v| v.abs() < 1e-12));
-    let _ = Array1::<f64>::zeros(1);
 }
 
 #[test]

@@ -3,51 +3,22 @@
 //!
 //! Needs the 20 Newsgroups archive: `TOPICMOD_DATA=path/to/20news-bydate.tar.gz`.
 
-use std::io::Read;
+mod common;
+
 use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2};
 use serde_json::Value;
-use topicmod::corpus::{lesson_corpus, Subset};
 use topicmod::sgd::{
     grads, grads_sparse, grads_with, penalty, penalty_column_min, positive_random_init, report,
     report_sparse, report_with, upd, upd_sparse, upd_with, GdParams, GradientDescent, Penalty,
     Report, LESSON_D, LESSON_LAM, LESSON_LR, LESSON_MU,
 };
-use topicmod::text::{StopWords, TfidfVectorizer};
 use topicmod::Csr;
-
-/// The lesson's TF-IDF matrix and vocabulary, from the crate's own corpus reader and
-/// `TfidfVectorizer(stop_words = english)`. Fails loudly without `TOPICMOD_DATA`.
-fn lesson_tfidf() -> (Csr, Vec<String>) {
-    assert!(
-        std::env::var_os("TOPICMOD_DATA").is_some(),
-        "set TOPICMOD_DATA to the 20 Newsgroups archive (20news-bydate.tar.gz)"
-    );
-    let train = lesson_corpus(Subset::Train).expect("lesson corpus from TOPICMOD_DATA");
-    let mut tv = TfidfVectorizer::new().stop_words(StopWords::English);
-    let x = tv
-        .fit_transform(&train.data)
-        .expect("TF-IDF of the lesson corpus");
-    let vocab = tv.get_feature_names_out().expect("fitted").to_vec();
-    (x, vocab)
-}
 
 fn fixture() -> &'static Value {
     static FIX: OnceLock<Value> = OnceLock::new();
-    FIX.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/sgd/sgd.json.gz"
-        );
-        let file = std::fs::File::open(path)
-            .expect("fixture sgd.json.gz (run tests/fixtures/make_sgd.py)");
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(file)
-            .read_to_string(&mut text)
-            .expect("gzip fixture");
-        serde_json::from_str(&text).expect("fixture JSON")
-    })
+    FIX.get_or_init(|| common::fixture_json("sgd/sgd.json.gz"))
 }
 
 /// The lesson's TF-IDF matrix (sparse and dense) and vocabulary, built once per test binary.
@@ -60,7 +31,7 @@ struct Lesson {
 fn lesson() -> &'static Lesson {
     static L: OnceLock<Lesson> = OnceLock::new();
     L.get_or_init(|| {
-        let (csr, vocab) = lesson_tfidf();
+        let (csr, vocab) = common::lesson_tfidf(&common::lesson_train_docs());
         let dense = csr.to_dense();
         Lesson { csr, dense, vocab }
     })
