@@ -14,6 +14,7 @@ non-zero when any notebook failed.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,28 @@ def write_nb(nb, path: Path) -> None:
     tmp.replace(path)
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def show_failure(nb) -> None:
+    """Print the failing cell's source, its stderr and its error (evcxr puts the
+    compiler's diagnostics in the error's traceback)."""
+    for i, cell in enumerate(nb.cells):
+        outs = cell.get("outputs", [])
+        errors = [o for o in outs if o.get("output_type") == "error"]
+        if not errors:
+            continue
+        print(f"----- cell {i} -----\n{cell.source}\n----- output -----")
+        for o in outs:
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                print(ANSI.sub("", o.get("text", "")).rstrip())
+        for e in errors:
+            print(f"{e.get('ename')}: {e.get('evalue')}")
+            for line in e.get("traceback", []):
+                print(ANSI.sub("", line))
+        print("------------------", flush=True)
+
+
 def run_one(src: Path, args) -> bool:
     nb = nbformat.read(str(src), as_version=4)
     client = NotebookClient(
@@ -61,7 +84,10 @@ def run_one(src: Path, args) -> bool:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         ok = False
-        print(f"FAILED {src.name}: cell error\n{err}", flush=True)
+        print(f"FAILED {src.name}: {type(err).__name__}", flush=True)
+        show_failure(nb)
+        if not isinstance(err, CellExecutionError):
+            print(err, flush=True)
     except Exception as err:  # kernel start-up problems and the like
         ok = False
         print(f"FAILED {src.name}: {type(err).__name__}: {err}", flush=True)
