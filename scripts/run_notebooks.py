@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Execute the lesson notebooks headless in the project's Rust kernel.
+
+Every notebooks/*.ipynb is found automatically (sorted by name), executed with
+nbclient with the kernel's working directory set to notebooks/ (so that
+`:dep topicmod = { path = ".." }` resolves), and written as an executed copy
+(plus an HTML export with --html) into the output folder. The committed
+notebooks are only rewritten with --in-place.
+
+The last line printed is `notebooks: N passed, M failed`; the exit status is
+non-zero when any notebook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_charts  # noqa: E402
+
+KERNEL = "topicmod-rust"
+
+
+def export_html(nb, path: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_nb(nb, path: Path) -> None:
+    tmp = path.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(path)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def show_failure(nb) -> None:
+    """Print the failing cell's source, its stderr and its error (evcxr puts the
+    compiler's diagnostics in the error's traceback)."""
+    for i, cell in enumerate(nb.cells):
+        outs = cell.get("outputs", [])
+        errors = [o for o in outs if o.get("output_type") == "error"]
+        if not errors:
+            continue
+        print(f"----- cell {i} -----\n{cell.source}\n----- output -----")
+        for o in outs:
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                print(ANSI.sub("", o.get("text", "")).rstrip())
+        for e in errors:
+            print(f"{e.get('ename')}: {e.get('evalue')}")
+            for line in e.get("traceback", []):
+                print(ANSI.sub("", line))
+        print("------------------", flush=True)
+
+
+def run_one(src: Path, args) -> bool:
+    nb = nbformat.read(str(src), as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=args.timeout,
+        startup_timeout=args.startup_timeout,
+        kernel_name=args.kernel,
+        resources={"metadata": {"path": str(src.parent)}},
+        allow_errors=False,
+        record_timing=True,
+    )
+    t0 = time.monotonic()
+    ok = True
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        ok = False
+        print(f"FAILED {src.name}: {type(err).__name__}", flush=True)
+        show_failure(nb)
+        if not isinstance(err, CellExecutionError):
+            print(err, flush=True)
+    except Exception as err:  # kernel start-up problems and the like
+        ok = False
+        print(f"FAILED {src.name}: {type(err).__name__}: {err}", flush=True)
+    wall = time.monotonic() - t0
+
+    outputs = []
+    if args.in_place and ok:
+        write_nb(nb, src)
+        outputs.append(src)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        dst = args.out / src.name
+        write_nb(nb, dst)
+        outputs.append(dst)
+        if args.html:
+            html = dst.with_suffix(".html")
+            export_html(nb, html)
+            outputs.append(html)
+            problems = check_charts.check(dst, html)
+            for p in problems:
+                print(f"FAILED {src.name}: {p}", flush=True)
+            ok = ok and not problems
+    status = "ok" if ok else "FAILED"
+    print(f"{status:6} {src.name}  {wall:7.1f} s  -> {', '.join(str(o.relative_to(ROOT)) if o.is_relative_to(ROOT) else str(o) for o in outputs)}", flush=True)
+    return ok
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb, sorted")
+    ap.add_argument("--out", type=Path, help="folder for the executed copies")
+    ap.add_argument("--html", action="store_true", help="also export HTML and check the charts")
+    ap.add_argument("--in-place", action="store_true", help="rewrite the given notebooks with fresh outputs")
+    ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    ap.add_argument("--startup-timeout", type=int, default=120)
+    args = ap.parse_args(argv)
+    if args.out:
+        args.out = args.out.resolve()
+    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not paths:
+        print("no notebooks found")
+        print("notebooks: 0 passed, 0 failed")
+        return 1
+    passed = failed = 0
+    t0 = time.monotonic()
+    for p in paths:
+        print(f"--- {p.name}", flush=True)
+        if run_one(p, args):
+            passed += 1
+        else:
+            failed += 1
+    print(f"notebooks total wall time {time.monotonic() - t0:.1f} s")
+    print(f"notebooks: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
