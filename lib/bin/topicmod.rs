@@ -11,6 +11,8 @@ use ndarray::{s, Array2};
 use serde_json::{json, Value};
 use topicmod::corpus::{self, Dataset, FetchOptions, LoadFilesOptions, Remove, Subset};
 use topicmod::text::{CountVectorizer, Df, StopWords, TfidfVectorizer};
+use topicmod::nmf::Nmf;
+use topicmod::randomized::randomized_svd;
 use topicmod::topics::show_topics;
 use topicmod::{svd, Csr, Error, Result};
 
@@ -457,20 +459,22 @@ fn run(c: &Config) -> Result<Outcome> {
 /// Topics as rows (`k x n`) and the method's figures for `--json`.
 type Fitted = (Array2<f64>, Vec<(&'static str, Value)>);
 
-/// Not yet available: `topicmod::randomized` has not been merged into this branch.
-fn fit_randomized_svd(_x: &Csr, _k: usize, _seed: u32) -> Result<Fitted> {
-    Err(Error::param(
-        "method",
-        "randomized-svd is not available in this build yet (topicmod::randomized is pending); use --method svd",
-    ))
+/// Randomized SVD with scikit-learn's defaults (10 oversamples, automatic power iterations).
+fn fit_randomized_svd(x: &Csr, k: usize, seed: u32) -> Result<Fitted> {
+    let f = randomized_svd(x, k, Some(seed))?;
+    Ok((f.vt, vec![("singular_values", json!(f.s.to_vec()))]))
 }
 
-/// Not yet available: `topicmod::nmf` has not been merged into this branch.
-fn fit_nmf(_x: &Csr, _k: usize, _seed: u32) -> Result<Fitted> {
-    Err(Error::param(
-        "method",
-        "nmf is not available in this build yet (topicmod::nmf is pending); use --method svd",
-    ))
+/// scikit-learn-style NMF (coordinate descent, default initialisation) on the sparse matrix.
+fn fit_nmf(x: &Csr, k: usize, seed: u32) -> Result<Fitted> {
+    let mut model = Nmf::new(k).random_state(Some(seed));
+    model.fit_transform(x)?;
+    let extra = vec![
+        ("reconstruction_err", json!(model.reconstruction_err()?)),
+        ("n_iter", json!(model.n_iter()?)),
+        ("converged", json!(model.converged()?)),
+    ];
+    Ok((model.components()?.clone(), extra))
 }
 
 fn weighting_name(w: Weighting) -> &'static str {
