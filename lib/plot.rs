@@ -172,6 +172,45 @@ pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(title: &str, series: &[(S, V)]
     draw_lines(title, &all, true)
 }
 
+/// Most points a drawn line keeps; longer series are thinned to a min/max envelope.
+pub const MAX_LINE_POINTS: usize = 2000;
+
+/// Thins `(xs, ys)` to at most [`MAX_LINE_POINTS`] points, keeping each bucket's lowest
+/// and highest point (in x order) so that spikes stay visible.
+fn thin(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
+    let n = xs.len();
+    if n <= MAX_LINE_POINTS {
+        return xs.iter().copied().zip(ys.iter().copied()).collect();
+    }
+    let buckets = MAX_LINE_POINTS / 2;
+    let mut out = Vec::with_capacity(MAX_LINE_POINTS);
+    for b in 0..buckets {
+        let (lo, hi) = (
+            b * n / buckets,
+            ((b + 1) * n / buckets).max(b * n / buckets + 1),
+        );
+        let (mut imin, mut imax) = (lo, lo);
+        for i in lo..hi.min(n) {
+            if ys[i] < ys[imin] {
+                imin = i;
+            }
+            if ys[i] > ys[imax] {
+                imax = i;
+            }
+        }
+        let (first, second) = if imin <= imax {
+            (imin, imax)
+        } else {
+            (imax, imin)
+        };
+        out.push((xs[first], ys[first]));
+        if second != first {
+            out.push((xs[second], ys[second]));
+        }
+    }
+    out
+}
+
 fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool) -> Result<Chart> {
     let (x0, x1) = padded_range(series.iter().flat_map(|s| s.1.iter().copied()));
     let (y0, y1) = padded_range(series.iter().flat_map(|s| s.2.iter().copied()));
@@ -187,10 +226,7 @@ fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool
         for (i, (name, xs, ys)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let drawn = chart
-                .draw_series(LineSeries::new(
-                    xs.iter().copied().zip(ys.iter().copied()),
-                    color.stroke_width(2),
-                ))
+                .draw_series(LineSeries::new(thin(xs, ys), color.stroke_width(2)))
                 .map_err(plot_err)?;
             if legend {
                 drawn.label(name.as_str()).legend(move |(x, y)| {
@@ -496,6 +532,18 @@ mod tests {
         assert!(line_chart("t", &[1.0, f64::NAN]).is_err());
         let c = line_chart_xy("xy", &[0.0, 1.0, 2.0], &[1.0, 1.0, 1.0]).unwrap();
         assert!(c.as_str().contains("<polyline"));
+    }
+
+    #[test]
+    fn long_lines_are_thinned_but_keep_spikes() {
+        let mut ys = vec![0.0; 30_000];
+        ys[12_345] = 9.0;
+        let xs: Vec<f64> = (0..ys.len()).map(|i| i as f64).collect();
+        let pts = thin(&xs, &ys);
+        assert!(pts.len() <= MAX_LINE_POINTS);
+        assert!(pts.contains(&(12_345.0, 9.0)));
+        let c = line_chart("long", &ys).unwrap();
+        assert!(c.as_str().len() < 100_000);
     }
 
     #[test]
