@@ -222,7 +222,11 @@ fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool
             .y_label_area_size(64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(plot_err)?;
-        chart.configure_mesh().draw().map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(1)
+            .draw()
+            .map_err(plot_err)?;
         for (i, (name, xs, ys)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let drawn = chart
@@ -397,7 +401,11 @@ pub fn animate_line_fit(
             .y_label_area_size(64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(plot_err)?;
-        chart.configure_mesh().draw().map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(1)
+            .draw()
+            .map_err(plot_err)?;
         chart
             .draw_series(
                 xs.iter()
