@@ -7,9 +7,11 @@ splits Markdown into separate cells). A block opened with ```rust chart is a cel
 renders one inline chart; their count goes to the notebook metadata
 `topicmod.expects_charts`.
 
-    python scripts/make_notebooks.py             # all notebooks, without outputs
+    python scripts/make_notebooks.py             # all notebooks
     python scripts/make_notebooks.py 02 05       # only those whose name starts so
-    python scripts/make_notebooks.py --keep 02   # keep outputs of unchanged code cells
+    python scripts/make_notebooks.py --clean 02  # drop all outputs
+
+Outputs of code cells whose source did not change are kept unless --clean is given.
 
 Only the standard library is needed. Executing is a separate step (nbconvert).
 """
@@ -123,7 +125,7 @@ def build(name, keep):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("only", nargs="*", help="name prefixes, e.g. 02")
-    ap.add_argument("--keep", action="store_true", help="keep outputs of unchanged code cells")
+    ap.add_argument("--clean", action="store_true", help="drop outputs of every cell")
     args = ap.parse_args()
     names = sorted(f[:-3] for f in os.listdir(SRC) if re.match(r"^\d\d-.*\.md$", f))
     if args.only:
@@ -132,7 +134,7 @@ def main():
         sys.exit("no notebook sources matched")
     os.makedirs(OUT, exist_ok=True)
     for n in names:
-        build(n, args.keep)
+        build(n, not args.clean)
 
 
 if __name__ == "__main__":
