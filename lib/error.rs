@@ -30,7 +30,9 @@ pub enum Error {
     CorruptArchive { path: PathBuf, reason: String },
 
     /// A downloaded file whose SHA-256 is not the published one (the file was removed).
-    #[error("checksum mismatch for {path}: expected {expected}, got {actual} (the file was removed)")]
+    #[error(
+        "checksum mismatch for {path}: expected {expected}, got {actual} (the file was removed)"
+    )]
     ChecksumMismatch {
         path: PathBuf,
         expected: String,

@@ -110,8 +110,18 @@ impl DataMatrix for Csr {
 }
 
 fn min_of(values: impl Iterator<Item = f64>, has_implicit_zero: bool) -> f64 {
-    let start = if has_implicit_zero { 0.0 } else { f64::INFINITY };
-    values.fold(start, |acc, v| if v.is_nan() || acc.is_nan() { f64::NAN } else { acc.min(v) })
+    let start = if has_implicit_zero {
+        0.0
+    } else {
+        f64::INFINITY
+    };
+    values.fold(start, |acc, v| {
+        if v.is_nan() || acc.is_nan() {
+            f64::NAN
+        } else {
+            acc.min(v)
+        }
+    })
 }
 
 /// `A X` for CSR `A` (`m x n`) and dense `X` (`n x k`); works for CSC storage too.

@@ -1,1 +1,652 @@
-//! (to be written)
+//! Inline SVG charts for the notebooks.
+//!
+//! Every helper draws with `plotters` into an in-memory SVG string and returns a
+//! [`Chart`]. In the evcxr kernel a `Chart` left as the last expression of a cell shows
+//! up as an `image/svg+xml` output; outside a notebook, [`Chart::to_svg_string`] gives
+//! the markup (for tests or for saving with [`Chart::save`]).
+//!
+//! evcxr keeps one output per MIME type and cell, so show one chart per cell, or put
+//! several into one [`Html`] block (see [`slider`]).
+
+use crate::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Default size of a chart, in pixels.
+pub const SIZE: (u32, u32) = (720, 400);
+
+/// A rendered chart: a complete SVG document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    svg: String,
+}
+
+impl Chart {
+    /// Wraps SVG markup that is already complete.
+    pub fn from_svg(svg: impl Into<String>) -> Self {
+        Chart { svg: svg.into() }
+    }
+
+    /// The SVG markup.
+    pub fn as_str(&self) -> &str {
+        &self.svg
+    }
+
+    /// The SVG markup, as an owned string.
+    pub fn to_svg_string(&self) -> String {
+        self.svg.clone()
+    }
+
+    /// Writes the SVG to `path` (through a temporary file, then a rename).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let tmp = path.with_extension("svg.tmp");
+        std::fs::write(&tmp, self.svg.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+
+    /// Shows the chart inline in evcxr (called by the kernel).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
+            self.svg
+        );
+    }
+}
+
+impl std::fmt::Display for Chart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.svg)
+    }
+}
+
+/// A block of HTML that evcxr shows inline (used for several charts in one output).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Html {
+    html: String,
+}
+
+impl Html {
+    /// Wraps HTML markup.
+    pub fn new(html: impl Into<String>) -> Self {
+        Html { html: html.into() }
+    }
+
+    /// The HTML markup.
+    pub fn as_str(&self) -> &str {
+        &self.html
+    }
+
+    /// Shows the HTML inline in evcxr (called by the kernel).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.html
+        );
+    }
+}
+
+fn plot_err(e: impl std::fmt::Display) -> Error {
+    Error::Plot(e.to_string())
+}
+
+/// Draws into a fresh SVG string of the given size.
+fn render<F>(size: (u32, u32), draw: F) -> Result<Chart>
+where
+    F: FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<()>,
+{
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(Chart { svg: buf })
+}
+
+fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
+    if values.is_empty() {
+        return Err(Error::param(what, "nothing to plot (empty data)"));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::param(what, "data holds NaN or infinite values"));
+    }
+    Ok(())
+}
+
+/// `(min, max)` of `values`, widened a little (and made non-empty) for an axis.
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = hi - lo;
+    let pad = if span > 0.0 {
+        0.05 * span
+    } else {
+        0.5 * lo.abs().max(1.0)
+    };
+    (lo - pad, hi + pad)
+}
+
+/// A line through `values[0], values[1], ...` against their index (e.g. singular values).
+pub fn line_chart(title: &str, values: &[f64]) -> Result<Chart> {
+    let xs: Vec<f64> = (0..values.len()).map(|i| i as f64).collect();
+    line_chart_xy(title, &xs, values)
+}
+
+/// A line through the points `(xs[i], ys[i])`.
+pub fn line_chart_xy(title: &str, xs: &[f64], ys: &[f64]) -> Result<Chart> {
+    if xs.len() != ys.len() {
+        return Err(Error::ShapeMismatch(format!(
+            "{} x values but {} y values",
+            xs.len(),
+            ys.len()
+        )));
+    }
+    check_finite("xs", xs)?;
+    check_finite("ys", ys)?;
+    let series = [(String::new(), xs.to_vec(), ys.to_vec())];
+    draw_lines(title, &series, false)
+}
+
+/// Several lines on one pair of axes, with a legend; each series is `(name, values)`
+/// plotted against its index.
+pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(title: &str, series: &[(S, V)]) -> Result<Chart> {
+    if series.is_empty() {
+        return Err(Error::param("series", "no series to plot"));
+    }
+    let mut all = Vec::with_capacity(series.len());
+    for (name, values) in series {
+        let ys = values.as_ref();
+        check_finite("series", ys)?;
+        let xs: Vec<f64> = (0..ys.len()).map(|i| i as f64).collect();
+        all.push((name.as_ref().to_string(), xs, ys.to_vec()));
+    }
+    draw_lines(title, &all, true)
+}
+
+/// Most points a drawn line keeps; longer series are thinned to a min/max envelope.
+pub const MAX_LINE_POINTS: usize = 2000;
+
+/// Thins `(xs, ys)` to at most [`MAX_LINE_POINTS`] points, keeping each bucket's lowest
+/// and highest point (in x order) so that spikes stay visible.
+fn thin(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
+    let n = xs.len();
+    if n <= MAX_LINE_POINTS {
+        return xs.iter().copied().zip(ys.iter().copied()).collect();
+    }
+    let buckets = MAX_LINE_POINTS / 2;
+    let mut out = Vec::with_capacity(MAX_LINE_POINTS);
+    for b in 0..buckets {
+        let (lo, hi) = (
+            b * n / buckets,
+            ((b + 1) * n / buckets).max(b * n / buckets + 1),
+        );
+        let (mut imin, mut imax) = (lo, lo);
+        for i in lo..hi.min(n) {
+            if ys[i] < ys[imin] {
+                imin = i;
+            }
+            if ys[i] > ys[imax] {
+                imax = i;
+            }
+        }
+        let (first, second) = if imin <= imax {
+            (imin, imax)
+        } else {
+            (imax, imin)
+        };
+        out.push((xs[first], ys[first]));
+        if second != first {
+            out.push((xs[second], ys[second]));
+        }
+    }
+    out
+}
+
+fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool) -> Result<Chart> {
+    let (x0, x1) = padded_range(series.iter().flat_map(|s| s.1.iter().copied()));
+    let (y0, y1) = padded_range(series.iter().flat_map(|s| s.2.iter().copied()));
+    render(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(1)
+            .draw()
+            .map_err(plot_err)?;
+        for (i, (name, xs, ys)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let drawn = chart
+                .draw_series(LineSeries::new(thin(xs, ys), color.stroke_width(2)))
+                .map_err(plot_err)?;
+            if legend {
+                drawn.label(name.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            }
+        }
+        if legend {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(plot_err)?;
+        }
+        Ok(())
+    })
+}
+
+/// Horizontal bars, one per label, top to bottom in the given order
+/// (e.g. a topic's top words and their weights).
+pub fn bar_chart<S: AsRef<str>>(title: &str, labels: &[S], values: &[f64]) -> Result<Chart> {
+    if labels.len() != values.len() {
+        return Err(Error::ShapeMismatch(format!(
+            "{} labels but {} values",
+            labels.len(),
+            values.len()
+        )));
+    }
+    check_finite("values", values)?;
+    let n = values.len();
+    let labels: Vec<String> = labels.iter().map(|s| s.as_ref().to_string()).collect();
+    let lo = values.iter().copied().fold(0.0_f64, f64::min);
+    let hi = values.iter().copied().fold(0.0_f64, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (x0, x1) = (lo - 0.02 * span * (lo < 0.0) as u8 as f64, hi + 0.05 * span);
+    let height = (90 + 26 * n as u32).clamp(200, 1200);
+    render((SIZE.0, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(120)
+            .build_cartesian_2d(x0..x1, (0..n).into_segmented())
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                // Bar i sits at row n-1-i so that the first label is on top.
+                SegmentValue::CenterOf(k) if *k < n => labels[n - 1 - *k].clone(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(values.iter().enumerate().map(|(i, &v)| {
+                let row = n - 1 - i;
+                let (a, b) = if v >= 0.0 { (0.0, v) } else { (v, 0.0) };
+                let mut bar = Rectangle::new(
+                    [
+                        (a, SegmentValue::Exact(row)),
+                        (b, SegmentValue::Exact(row + 1)),
+                    ],
+                    BLUE.mix(0.7).filled(),
+                );
+                bar.set_margin(3, 3, 0, 0);
+                bar
+            }))
+            .map_err(plot_err)?;
+        Ok(())
+    })
+}
+
+/// Counts of `values` in `bins` equal-width bins between their min and max.
+pub fn histogram(title: &str, values: &[f64], bins: usize) -> Result<Chart> {
+    if bins == 0 {
+        return Err(Error::param("bins", "need at least one bin"));
+    }
+    check_finite("values", values)?;
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        1.0
+    };
+    let mut counts = vec![0usize; bins];
+    for &v in values {
+        let k = (((v - lo) / width) as usize).min(bins - 1);
+        counts[k] += 1;
+    }
+    let top = *counts.iter().max().unwrap_or(&1) as f64;
+    render(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(lo..lo + width * bins as f64, 0.0..top * 1.08)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("count")
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+                let a = lo + width * k as f64;
+                Rectangle::new([(a, 0.0), (a + width, c as f64)], BLUE.mix(0.6).filled())
+            }))
+            .map_err(plot_err)?;
+        Ok(())
+    })
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+/// Animates a straight line `y = a x + b` fitting the points `(xs, ys)`: one frame per
+/// `(a, b)` in `frames`, `frame_ms` milliseconds each, looping.
+///
+/// Pure SVG with SMIL `<animate>` (no script), so it plays in Jupyter Lab (which shows
+/// SVG as an image) and in the HTML export. Viewers without SMIL show the last frame.
+pub fn animate_line_fit(
+    title: &str,
+    xs: &[f64],
+    ys: &[f64],
+    frames: &[(f64, f64)],
+    frame_ms: u32,
+) -> Result<Chart> {
+    if xs.len() != ys.len() {
+        return Err(Error::ShapeMismatch(format!(
+            "{} x values but {} y values",
+            xs.len(),
+            ys.len()
+        )));
+    }
+    check_finite("xs", xs)?;
+    check_finite("ys", ys)?;
+    if frames.is_empty() {
+        return Err(Error::param("frames", "need at least one frame"));
+    }
+    if frames.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
+        return Err(Error::param(
+            "frames",
+            "a frame holds NaN or infinite values",
+        ));
+    }
+    if frame_ms == 0 {
+        return Err(Error::param("frame_ms", "must be positive"));
+    }
+    let (x0, x1) = padded_range(xs.iter().copied());
+    let (y0, y1) = padded_range(ys.iter().copied());
+    // Pixel geometry of each frame's line, found while plotters draws the static parts.
+    let mut lines: Vec<(i32, i32, i32, i32)> = Vec::with_capacity(frames.len());
+    let mut clip = (0, 0, 0, 0);
+    let mut chart_svg = render(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(1)
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(
+                xs.iter()
+                    .zip(ys)
+                    .map(|(&x, &y)| Circle::new((x, y), 3, RED.filled())),
+            )
+            .map_err(plot_err)?;
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        clip = (px.start, py.start, px.end - px.start, py.end - py.start);
+        for &(a, b) in frames {
+            let p = chart.backend_coord(&(x0, a * x0 + b));
+            let q = chart.backend_coord(&(x1, a * x1 + b));
+            lines.push((p.0, p.1, q.0, q.1));
+        }
+        Ok(())
+    })?
+    .svg;
+
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let n = frames.len();
+    let dur = frame_ms as f64 * n as f64 / 1000.0;
+    let key_times: Vec<String> = (0..n)
+        .map(|i| format!("{:.6}", i as f64 / n as f64))
+        .collect();
+    let key_times = key_times.join(";");
+    let mut extra = String::new();
+    let _ = write!(
+        extra,
+        r#"<defs><clipPath id="tm-clip-{id}"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath></defs><g class="tm-frames" clip-path="url(#tm-clip-{id})">"#,
+        clip.0, clip.1, clip.2, clip.3
+    );
+    for (i, (&(ax, ay, bx, by), &(a, b))) in lines.iter().zip(frames).enumerate() {
+        let shown = i + 1 == n;
+        let values: Vec<&str> = (0..n)
+            .map(|j| if j == i { "visible" } else { "hidden" })
+            .collect();
+        let _ = write!(
+            extra,
+            r#"<g class="tm-frame" visibility="{}"><animate attributeName="visibility" calcMode="discrete" dur="{dur:.3}s" repeatCount="indefinite" keyTimes="{key_times}" values="{}"/><line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="blue" stroke-width="2"/><text x="{}" y="{}" font-family="sans-serif" font-size="15">frame {}/{n}: y = {a:.3} x + {b:.3}</text></g>"#,
+            if shown { "visible" } else { "hidden" },
+            values.join(";"),
+            clip.0 + 10,
+            clip.1 + 20,
+            i + 1,
+        );
+    }
+    extra.push_str("</g>");
+    let end = chart_svg
+        .rfind("</svg>")
+        .ok_or_else(|| Error::Plot("rendered SVG has no closing tag".into()))?;
+    chart_svg.insert_str(end, &extra);
+    Ok(Chart { svg: chart_svg })
+}
+
+/// An HTML slider over pre-rendered charts: dragging it shows chart `i` of `frames`
+/// (each `(caption, chart)`); `start` is shown first.
+///
+/// The switch is a one-line inline `oninput` handler. It works in a trusted notebook in
+/// Jupyter Lab and in the HTML export; in an untrusted notebook Lab does not show HTML
+/// with SVG at all until the cell is run again (or the notebook is trusted).
+pub fn slider(label: &str, frames: &[(String, Chart)], start: usize) -> Result<Html> {
+    if frames.is_empty() {
+        return Err(Error::param("frames", "need at least one chart"));
+    }
+    if start >= frames.len() {
+        return Err(Error::param(
+            "start",
+            format!(
+                "{start} is not below the number of charts ({})",
+                frames.len()
+            ),
+        ));
+    }
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        r#"<div class="tm-slider"><label>{} <input type="range" min="0" max="{}" step="1" value="{start}" oninput="var fs=this.closest('.tm-slider').querySelectorAll('.tm-slide');for(var i=0;i&lt;fs.length;i++){{fs[i].style.display=(i==this.value)?'block':'none';}}"></label>"#,
+        esc(label),
+        frames.len() - 1
+    );
+    for (i, (caption, chart)) in frames.iter().enumerate() {
+        let _ = write!(
+            html,
+            r#"<div class="tm-slide" style="display:{}"><div><b>{}</b></div>{}</div>"#,
+            if i == start { "block" } else { "none" },
+            esc(caption),
+            strip_xml_prolog(chart.as_str())
+        );
+    }
+    html.push_str("</div>");
+    Ok(Html { html })
+}
+
+fn strip_xml_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(h: &str, needle: &str) -> usize {
+        h.matches(needle).count()
+    }
+
+    #[test]
+    fn line_chart_is_an_svg_with_a_polyline_and_title() {
+        let c = line_chart("singular values", &[5.0, 3.0, 1.0, 0.5]).unwrap();
+        let s = c.to_svg_string();
+        assert!(s.contains("<svg"));
+        assert!(s.trim_end().ends_with("</svg>"));
+        assert!(s.contains("singular values"));
+        assert!(s.contains("<polyline"));
+    }
+
+    #[test]
+    fn xy_needs_matching_lengths_and_finite_data() {
+        assert!(matches!(
+            line_chart_xy("t", &[1.0, 2.0], &[1.0]),
+            Err(Error::ShapeMismatch(_))
+        ));
+        assert!(line_chart("t", &[]).is_err());
+        assert!(line_chart("t", &[1.0, f64::NAN]).is_err());
+        let c = line_chart_xy("xy", &[0.0, 1.0, 2.0], &[1.0, 1.0, 1.0]).unwrap();
+        assert!(c.as_str().contains("<polyline"));
+    }
+
+    #[test]
+    fn long_lines_are_thinned_but_keep_spikes() {
+        let mut ys = vec![0.0; 30_000];
+        ys[12_345] = 9.0;
+        let xs: Vec<f64> = (0..ys.len()).map(|i| i as f64).collect();
+        let pts = thin(&xs, &ys);
+        assert!(pts.len() <= MAX_LINE_POINTS);
+        assert!(pts.contains(&(12_345.0, 9.0)));
+        let c = line_chart("long", &ys).unwrap();
+        assert!(c.as_str().len() < 100_000);
+    }
+
+    #[test]
+    fn multi_line_draws_each_series_and_a_legend() {
+        let c = multi_line(
+            "errors",
+            &[
+                ("dense", vec![3.0, 2.0, 1.0]),
+                ("sparse", vec![3.0, 1.5, 0.5]),
+            ],
+        )
+        .unwrap();
+        let s = c.as_str();
+        // Two data lines plus two legend samples.
+        assert!(count(s, "<polyline") >= 2);
+        assert!(s.contains("dense") && s.contains("sparse"));
+        assert!(multi_line::<&str, Vec<f64>>("e", &[]).is_err());
+    }
+
+    #[test]
+    fn bar_chart_has_one_rect_per_bar_and_all_labels() {
+        let words = ["jpeg", "image", "gif", "file"];
+        let c = bar_chart("top words", &words, &[4.0, 3.0, 2.5, 1.0]).unwrap();
+        let s = c.as_str();
+        for w in words {
+            assert!(s.contains(w), "missing label {w}");
+        }
+        // Background + 4 bars at least.
+        assert!(count(s, "<rect") >= 5);
+        assert!(bar_chart("x", &["a"], &[1.0, 2.0]).is_err());
+    }
+
+    #[test]
+    fn histogram_counts_into_bins() {
+        let data: Vec<f64> = (0..100).map(|i| (i % 10) as f64 / 10.0).collect();
+        let c = histogram("ratios", &data, 5).unwrap();
+        let s = c.as_str();
+        assert!(s.contains("ratios"));
+        assert!(count(s, "<rect") >= 6);
+        assert!(matches!(
+            histogram("h", &data, 0),
+            Err(Error::InvalidParameter { .. })
+        ));
+        // A constant sample still plots.
+        assert!(histogram("h", &[1.0; 4], 3).is_ok());
+    }
+
+    #[test]
+    fn animation_has_one_animated_group_per_frame_and_shows_the_last() {
+        let xs: Vec<f64> = (0..20).map(|i| i as f64 / 20.0).collect();
+        let ys: Vec<f64> = xs.iter().map(|x| 3.0 * x + 8.0).collect();
+        let frames: Vec<(f64, f64)> = (0..5).map(|i| (i as f64 * 0.75, i as f64 * 2.0)).collect();
+        let c = animate_line_fit("fit", &xs, &ys, &frames, 200).unwrap();
+        let s = c.as_str();
+        assert_eq!(count(s, "class=\"tm-frame\""), 5);
+        assert_eq!(count(s, "<animate "), 5);
+        assert_eq!(count(s, "repeatCount=\"indefinite\""), 5);
+        assert_eq!(count(s, "visibility=\"visible\"><animate"), 1);
+        assert!(s.contains("dur=\"1.000s\""));
+        assert!(s.contains("y = 3.000 x + 8.000"));
+        assert!(!s.contains("<script"));
+        let close = s.rfind("</svg>").unwrap();
+        assert!(s[..close].rfind("tm-frames").is_some());
+        assert!(animate_line_fit("fit", &xs, &ys, &[], 200).is_err());
+        assert!(animate_line_fit("fit", &xs, &ys, &frames, 0).is_err());
+    }
+
+    #[test]
+    fn slider_holds_every_chart_and_shows_one() {
+        let frames: Vec<(String, Chart)> = [3usize, 5, 10]
+            .iter()
+            .map(|&k| {
+                let v: Vec<f64> = (0..k).map(|i| (k - i) as f64).collect();
+                (format!("k = {k}"), line_chart("s", &v).unwrap())
+            })
+            .collect();
+        let h = slider("k", &frames, 1).unwrap();
+        let s = h.as_str();
+        assert_eq!(count(s, "<svg"), 3);
+        assert_eq!(count(s, "class=\"tm-slide\""), 3);
+        assert_eq!(count(s, "display:block"), 1);
+        assert!(s.contains("type=\"range\"") && s.contains("max=\"2\""));
+        assert!(!s.contains("<?xml"));
+        assert!(slider("k", &frames, 3).is_err());
+        assert!(slider("k", &[], 0).is_err());
+    }
+
+    #[test]
+    fn save_writes_the_svg() {
+        let dir = std::env::temp_dir().join(format!("topicmod-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.svg");
+        let c = line_chart("saved", &[1.0, 2.0]).unwrap();
+        c.save(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), c.to_svg_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

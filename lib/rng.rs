@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn matches_numpy_streams() {
         let mut r = RandomState::new(42);
-        assert_eq!([r.next_u32(), r.next_u32(), r.next_u32()], [1608637542, 3421126067, 4083286876]);
+        assert_eq!(
+            [r.next_u32(), r.next_u32(), r.next_u32()],
+            [1608637542, 3421126067, 4083286876]
+        );
         let mut r = RandomState::new(5);
         assert_eq!(r.random_sample(), 0.22199317108973948);
         assert_eq!(r.standard_normal(), -0.2939598035905121);
