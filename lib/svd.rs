@@ -77,7 +77,7 @@ impl Svd {
     /// let a = array![[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
     /// let f = topicmod::svd::svd(&a).unwrap().truncate(1).unwrap();
     /// assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((2, 1), 1, (1, 3)));
-    /// assert!((topicmod::svd::reconstruction_error(&a, &f) - 1.0).abs() < 1e-12);
+    /// assert!((topicmod::svd::reconstruction_error(&a, &f).unwrap() - 1.0).abs() < 1e-12);
     /// assert!(topicmod::svd::svd(&a).unwrap().truncate(3).is_err());
     /// ```
     pub fn truncate(&self, k: usize) -> Result<Svd> {
@@ -151,17 +151,28 @@ fn to_row_major(x: Array2<f64>) -> Array2<f64> {
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
 ///
 /// Computed a block of rows at a time, so no second `m x n` matrix is held in memory.
-/// Returns NaN if `a`'s shape is not the factorization's `(m, n)`.
+/// [`Error::ShapeMismatch`] if `a`'s shape is not the factorization's `(m, n)` or the
+/// factors do not fit together.
 ///
 /// ```
 /// use ndarray::array;
 /// let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
 /// let f = topicmod::svd::svd(&a).unwrap();
-/// assert!(topicmod::svd::reconstruction_error(&a, &f) < 1e-13);
+/// assert!(topicmod::svd::reconstruction_error(&a, &f).unwrap() < 1e-13);
+/// assert!(topicmod::svd::reconstruction_error(&a.t(), &f).is_err());
 /// ```
-pub fn reconstruction_error<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, svd: &Svd) -> f64 {
+pub fn reconstruction_error<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, svd: &Svd) -> Result<f64> {
     if a.dim() != svd.dims() || svd.u.ncols() != svd.s.len() || svd.vt.nrows() != svd.s.len() {
-        return f64::NAN;
+        return Err(Error::ShapeMismatch(format!(
+            "matrix is {} x {} but the factors are U {} x {}, s {}, Vt {} x {}",
+            a.nrows(),
+            a.ncols(),
+            svd.u.nrows(),
+            svd.u.ncols(),
+            svd.s.len(),
+            svd.vt.nrows(),
+            svd.vt.ncols()
+        )));
     }
     const BLOCK: usize = 256;
     let us = svd.scaled_u();
@@ -175,7 +186,7 @@ pub fn reconstruction_error<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, svd: &Sv
         sum_sq += block.iter().map(|d| d * d).sum::<f64>();
         start = end;
     }
-    sum_sq.sqrt()
+    Ok(sum_sq.sqrt())
 }
 
 /// NumPy's `allclose`: same shape and `|a - b| <= atol + rtol |b|` for every entry.
@@ -268,7 +279,7 @@ mod tests {
             assert_eq!(f.vt.dim(), (k, n));
             assert!(f.u.is_standard_layout() && f.vt.is_standard_layout());
             assert!(f.s.windows(2).into_iter().all(|w| w[0] >= w[1]));
-            assert!(reconstruction_error(&a, &f) < 1e-12);
+            assert!(reconstruction_error(&a, &f).unwrap() < 1e-12);
             assert!(is_orthonormal_columns(&f.u, 1e-13));
             assert!(is_orthonormal_rows(&f.vt, 1e-13));
         }
@@ -323,8 +334,8 @@ mod tests {
         }
         let t = f.truncate(1).unwrap();
         // singular values 4 and 2: the rank-1 error is the dropped one
-        assert!((reconstruction_error(&a, &t) - 2.0).abs() < 1e-12);
-        assert!((reconstruction_error(&a, &f.truncate(2).unwrap())).abs() < 1e-13);
+        assert!((reconstruction_error(&a, &t).unwrap() - 2.0).abs() < 1e-12);
+        assert!(reconstruction_error(&a, &f.truncate(2).unwrap()).unwrap().abs() < 1e-13);
     }
 
     #[test]
@@ -332,13 +343,16 @@ mod tests {
         let mut rs = RandomState::new(3);
         let a = rs.standard_normal_matrix(600, 20);
         let f = svd(&a).unwrap();
-        let e = reconstruction_error(&a, &f);
+        let e = reconstruction_error(&a, &f).unwrap();
         let direct = (&f.reconstruct() - &a).mapv(|d| d * d).sum().sqrt();
         assert!((e - direct).abs() < 1e-13 && e < 1e-11);
         let t = f.truncate(5).unwrap();
         let expect = f.s.slice(s![5..]).mapv(|v| v * v).sum().sqrt();
-        assert!((reconstruction_error(&a, &t) - expect).abs() < 1e-10 * expect);
-        assert!(reconstruction_error(&a.t(), &f).is_nan());
+        assert!((reconstruction_error(&a, &t).unwrap() - expect).abs() < 1e-10 * expect);
+        assert!(matches!(
+            reconstruction_error(&a.t(), &f),
+            Err(Error::ShapeMismatch(_))
+        ));
     }
 
     #[test]

@@ -157,7 +157,7 @@ fn lesson_svd_matches_scipy() {
 
     // A = U diag(s) Vt to rounding error: the lesson's "reconstruction error below 1e-9"
     // is the absolute Frobenius norm of the difference, as np.linalg.norm gives it.
-    let err = reconstruction_error(&a, &f);
+    let err = reconstruction_error(&a, &f).unwrap();
     let ref_err = fx["reconstruction_error"].as_f64().unwrap();
     eprintln!("reconstruction error {err:.3e} (SciPy {ref_err:.3e})");
     assert!(err < 1e-9, "reconstruction error {err}");
