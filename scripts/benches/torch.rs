@@ -1,0 +1,49 @@
+//! Bench rows for the PyTorch section (`torch` feature): the lesson's hand-written
+//! gradient loop and Adam with tch, on the device `pick_device` chooses, against the
+//! same loops in PyTorch (`torch.py`). Without the feature this group adds no rows.
+#[allow(unused_imports)]
+use super::*;
+
+#[cfg(not(feature = "torch"))]
+pub fn run(_ctx: &mut Ctx, _rows: &mut Vec<Row>) -> topicmod::Result<()> {
+    Ok(())
+}
+
+#[cfg(feature = "torch")]
+pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
+    use topicmod::torch::{
+        csr_to_dense_tensor, pick_device, positive_random_init_t, AdamNmf, ManualGd, SparseT,
+    };
+    use topicmod::torch::tch::Kind;
+
+    let choice = pick_device();
+    let device = choice.device;
+    let dev = if device.is_cuda() { "cuda" } else { "cpu" };
+    let csr: topicmod::Csr = ctx.tfidf()?.clone();
+    let (m_rows, n_cols) = (csr.rows(), csr.cols());
+    let m = csr_to_dense_tensor(&csr, Kind::Float, device)?;
+    let sp = SparseT::from_csr(&csr, device)?;
+    let (w0, h0) = positive_random_init_t(m_rows, n_cols, 6, 0, device)?;
+
+    // The timed closures cannot return errors; a failure here is a bug worth a panic.
+    let manual = ManualGd::new().n_steps(100);
+    let t = median_time(1, || {
+        let (mut w, mut h) = (w0.copy(), h0.copy());
+        manual.run(&m, &mut w, &mut h, |_, _| {}).expect("manual GD");
+    });
+    rows.push(Row::new(&format!("100 manual GD steps (tch, dense, {dev})"), t));
+
+    let adam = AdamNmf::new().n_steps(100);
+    let t = median_time(1, || {
+        adam.run(&m, &w0, &h0, |_, _| {}).expect("Adam");
+    });
+    rows.push(Row::new(&format!("100 Adam steps (tch, {dev})"), t));
+
+    let sparse = ManualGd::new().n_steps(1000);
+    let t = median_time(3, || {
+        let (mut w, mut h) = (w0.copy(), h0.copy());
+        sparse.run_sparse(&sp, &mut w, &mut h, |_, _| {}).expect("sparse-aware GD");
+    });
+    rows.push(Row::new(&format!("1000 sparse-aware steps (tch, {dev})"), t));
+    Ok(())
+}

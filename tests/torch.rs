@@ -1,0 +1,525 @@
+//! The lesson's PyTorch section with tch, on CPU.
+//!
+//! Small problems are checked against a straightforward float64 ndarray computation of
+//! the same formulas; the lesson matrix (built by the crate's own corpus + TF-IDF
+//! pipeline, so `TOPICMOD_DATA` must point at the corpus) is checked against what PyTorch
+//! itself gives (`tests/fixtures/make_torch.py`).
+#![cfg(feature = "torch")]
+
+use std::io::Read;
+
+use ndarray::{Array2, Zip};
+use tch::{Device, Kind, Tensor};
+use topicmod::rng::RandomState;
+use topicmod::torch::*;
+use topicmod::{Csr, Error};
+
+const CPU: Device = Device::Cpu;
+
+// ------------------------------------------------------------------ f64 reference code
+
+fn penalty_ref(a: &Array2<f64>, mu: f64) -> Array2<f64> {
+    a.mapv(|x| if x < mu { (x - mu).min(0.0) } else { 0.0 })
+}
+
+fn grads_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>, lam: f64, mu: f64) -> (Array2<f64>, Array2<f64>) {
+    let r = w.dot(h) - m;
+    let dw = r.dot(&h.t()) + penalty_ref(w, mu) * lam;
+    let dh = w.t().dot(&r) + penalty_ref(h, mu) * lam;
+    (dw, dh)
+}
+
+fn residual_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
+    (m - &w.dot(h)).mapv(|x| x * x).sum().sqrt()
+}
+
+/// Random test data: a non-negative sparse-ish `M` and factors with a few negative
+/// entries and a few entries just around `mu`.
+fn small_problem(seed: u32, m: usize, n: usize, d: usize) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
+    let mut rs = RandomState::new(seed);
+    let mm = Array2::from_shape_fn((m, n), |_| {
+        let u = rs.random_sample();
+        if u < 0.6 {
+            0.0
+        } else {
+            rs.random_sample()
+        }
+    });
+    let mut factor = |r: usize, c: usize| {
+        Array2::from_shape_fn((r, c), |_| {
+            let u = rs.random_sample();
+            if u < 0.15 {
+                -0.05 * rs.random_sample()
+            } else if u < 0.25 {
+                1e-5 * (rs.random_sample() * 2.0) // around mu = 1e-5
+            } else {
+                0.5 * rs.random_sample()
+            }
+        })
+    };
+    let w = factor(m, d);
+    let h = factor(d, n);
+    (mm, w, h)
+}
+
+fn f32_tensor(a: &Array2<f64>) -> Tensor {
+    array_to_tensor_f32(a, CPU).unwrap()
+}
+
+fn to_f64(t: &Tensor) -> Array2<f64> {
+    tensor_to_array::<f64>(t).unwrap()
+}
+
+/// max |a - b| / max(1, max |b|)
+fn rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    assert_eq!(a.dim(), b.dim());
+    let scale = b.iter().fold(1.0f64, |s, x| s.max(x.abs()));
+    let mut worst = 0.0f64;
+    Zip::from(a).and(b).for_each(|x, y| worst = worst.max((x - y).abs()));
+    worst / scale
+}
+
+// --------------------------------------------------------------------- conversions
+
+#[test]
+fn dense_conversions_round_trip_f32_and_f64() {
+    let a64 = ndarray::array![[1.0, -2.5, 3.0], [4.0, 5.0, 6.25]];
+    let t = array_to_tensor(&a64, CPU).unwrap();
+    assert_eq!(t.kind(), Kind::Double);
+    assert_eq!(t.size(), vec![2, 3]);
+    assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
+
+    // A transposed (non-standard layout) view keeps its logical order.
+    let at = a64.t();
+    let t = array_to_tensor(&at, CPU).unwrap();
+    assert_eq!(tensor_to_array::<f64>(&t).unwrap(), at.to_owned());
+
+    let a32 = a64.mapv(|x| x as f32);
+    let t = array_to_tensor(&a32, CPU).unwrap();
+    assert_eq!(t.kind(), Kind::Float);
+    assert_eq!(tensor_to_array::<f32>(&t).unwrap(), a32);
+    assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
+
+    let t = array_to_tensor_f32(&a64, CPU).unwrap();
+    assert_eq!(t.kind(), Kind::Float);
+    assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
+
+    // Not a matrix: an error, not a panic.
+    let v = Tensor::from_slice(&[1.0f32, 2.0]);
+    assert!(matches!(tensor_to_array::<f32>(&v), Err(Error::ShapeMismatch(_))));
+}
+
+#[test]
+fn sparse_conversions_match_dense() {
+    let (m, _, _) = small_problem(3, 9, 7, 2);
+    let csr: Csr = topicmod::linop::dense_to_csr(&m);
+    assert!(csr.nnz() > 0 && csr.nnz() < 9 * 7);
+
+    let dense = csr_to_dense_tensor(&csr, Kind::Double, CPU).unwrap();
+    assert_eq!(to_f64(&dense), m);
+    let dense32 = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    assert_eq!(dense32.kind(), Kind::Float);
+    assert!(rel_diff(&to_f64(&dense32), &m) < 1e-7);
+
+    let sp = csr_to_sparse_tensor(&csr, Kind::Double, CPU).unwrap();
+    assert_eq!(sp.size(), vec![9, 7]);
+    assert_eq!(to_f64(&sp), m);
+
+    // The same matrix stored column-major converts the same way.
+    let csc = csr.to_csc();
+    assert_eq!(to_f64(&csr_to_sparse_tensor(&csc, Kind::Double, CPU).unwrap()), m);
+    assert_eq!(to_f64(&csr_to_dense_tensor(&csc, Kind::Double, CPU).unwrap()), m);
+
+    // Sparse times dense agrees with ndarray.
+    let x = ndarray::Array2::from_shape_fn((7, 3), |(i, j)| (i as f64) - 0.5 * (j as f64));
+    let prod = sp.mm(&array_to_tensor(&x, CPU).unwrap());
+    assert!(rel_diff(&to_f64(&prod), &m.dot(&x)) < 1e-12);
+
+    assert!(matches!(
+        csr_to_sparse_tensor(&csr, Kind::Int, CPU),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
+fn pick_device_says_what_it_chose() {
+    let choice = pick_device();
+    if tch::Cuda::is_available() {
+        assert!(choice.device.is_cuda());
+    } else {
+        assert_eq!(choice.device, Device::Cpu);
+        assert!(choice.to_string().contains("CPU"));
+    }
+    assert!(!choice.description.is_empty());
+}
+
+// ------------------------------------------------------------ manual gradient loop
+
+#[test]
+fn penalty_matches_f64_reference() {
+    let (_, w, _) = small_problem(1, 11, 4, 5);
+    let mu = 1e-5;
+    let got = to_f64(&penalty_t(&f32_tensor(&w), mu).unwrap());
+    let want = penalty_ref(&w.mapv(|x| x as f32 as f64), mu);
+    assert!(rel_diff(&got, &want) < 1e-6, "{got:?} vs {want:?}");
+    assert!(got.iter().all(|&x| x <= 0.0));
+    assert!(got.iter().any(|&x| x < 0.0));
+    assert!(got.iter().any(|&x| x == 0.0));
+}
+
+#[test]
+fn grads_match_f64_reference() {
+    let (m, w, h) = small_problem(2, 13, 17, 4);
+    let (lam, mu) = (100.0, 1e-5);
+    let (dw, dh) = grads_t(&f32_tensor(&m), &f32_tensor(&w), &f32_tensor(&h), lam, mu).unwrap();
+    let (rw, rh) = grads_ref(&m, &w, &h, lam, mu);
+    assert!(rel_diff(&to_f64(&dw), &rw) < 1e-5);
+    assert!(rel_diff(&to_f64(&dh), &rh) < 1e-5);
+}
+
+#[test]
+fn one_step_and_report_match_f64_reference() {
+    let (m, w, h) = small_problem(4, 10, 12, 3);
+    let (lr, lam, mu) = (0.05, 100.0, 1e-5);
+    let mt = f32_tensor(&m);
+    let (mut wt, mut ht) = (f32_tensor(&w), f32_tensor(&h));
+    let w_ptr = wt.data_ptr();
+    upd_t(&mt, &mut wt, &mut ht, lr, lam, mu).unwrap();
+    assert_eq!(wt.data_ptr(), w_ptr, "the update must be in place");
+
+    let (dw, dh) = grads_ref(&m, &w, &h, lam, mu);
+    let w1 = &w - &(dw * lr);
+    let h1 = &h - &(dh * lr);
+    assert!(rel_diff(&to_f64(&wt), &w1) < 1e-5);
+    assert!(rel_diff(&to_f64(&ht), &h1) < 1e-5);
+
+    let rep = report_t(&mt, &wt, &ht).unwrap();
+    let w1f = to_f64(&wt);
+    let h1f = to_f64(&ht);
+    let want = residual_ref(&m, &w1f, &h1f);
+    assert!((rep.residual - want).abs() < 1e-5 * want.max(1.0));
+    assert_eq!(rep.min_w, w1f.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(rep.min_h, h1f.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(rep.neg_w, w1f.iter().filter(|&&x| x < 0.0).count() as i64);
+    assert_eq!(rep.neg_h, h1f.iter().filter(|&&x| x < 0.0).count() as i64);
+    let line = rep.to_string();
+    assert_eq!(line.split_whitespace().count(), 5, "{line}");
+}
+
+#[test]
+fn sparse_aware_gradients_and_residual_match_dense() {
+    let (m, w, h) = small_problem(5, 21, 16, 3);
+    let (lam, mu) = (100.0, 1e-5);
+    let csr = topicmod::linop::dense_to_csr(&m);
+    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    assert_eq!(sp.dims(), (21, 16));
+    assert!((sp.norm_sq() - m.mapv(|x| x * x).sum()).abs() < 1e-9);
+
+    let (wt, ht) = (f32_tensor(&w), f32_tensor(&h));
+    let (dw, dh) = grads_sparse_t(&sp, &wt, &ht, lam, mu).unwrap();
+    let (rw, rh) = grads_ref(&m, &w, &h, lam, mu);
+    assert!(rel_diff(&to_f64(&dw), &rw) < 1e-5);
+    assert!(rel_diff(&to_f64(&dh), &rh) < 1e-5);
+
+    let want = residual_ref(&m, &to_f64(&wt), &to_f64(&ht));
+    let got = residual_sparse_t(&sp, &wt, &ht).unwrap();
+    assert!((got - want).abs() < 1e-5 * want, "{got} vs {want}");
+    let dense_rep = report_t(&f32_tensor(&m), &wt, &ht).unwrap();
+    let sparse_rep = report_sparse_t(&sp, &wt, &ht).unwrap();
+    assert_eq!((dense_rep.neg_w, dense_rep.neg_h), (sparse_rep.neg_w, sparse_rep.neg_h));
+    assert_eq!(dense_rep.min_w, sparse_rep.min_w);
+}
+
+#[test]
+fn runner_anneals_and_reports_like_the_lesson() {
+    let (m, w, h) = small_problem(6, 8, 9, 2);
+    let (w, h) = (w.mapv(f64::abs), h.mapv(f64::abs));
+    let mt = f32_tensor(&m);
+    let (mut wt, mut ht) = (f32_tensor(&w), f32_tensor(&h));
+    let mut seen = Vec::new();
+    let reports = ManualGd::new()
+        .n_steps(25)
+        .report_every(10)
+        .lr(0.05)
+        .run(&mt, &mut wt, &mut ht, |i, r| seen.push((i, *r)))
+        .unwrap();
+    assert_eq!(reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 10, 20]);
+    assert_eq!(seen, reports);
+
+    // Redo it in f64 with the annealing schedule written out.
+    let (mut wr, mut hr) = (w.clone(), h.clone());
+    let mut lr = 0.05;
+    for i in 0..25 {
+        let (dw, dh) = grads_ref(&m, &wr, &hr, 100.0, 1e-5);
+        wr = &wr - &(dw * lr);
+        hr = &hr - &(dh * lr);
+        if i % 10 == 0 {
+            lr *= 0.9;
+        }
+    }
+    assert!(rel_diff(&to_f64(&wt), &wr) < 1e-4);
+    assert!(rel_diff(&to_f64(&ht), &hr) < 1e-4);
+    assert!(reports[2].1.residual < reports[0].1.residual);
+}
+
+#[test]
+fn random_init_is_numpy_compatible_and_positive() {
+    let (w, h) = positive_random_init_t(4, 5, 2, 7, CPU).unwrap();
+    assert_eq!((w.size(), h.size()), (vec![4, 2], vec![2, 5]));
+    let mut rs = RandomState::new(7);
+    let wa = to_f64(&w);
+    let ha = to_f64(&h);
+    for x in wa.iter().chain(ha.iter()) {
+        assert_eq!(*x, rs.normal(0.0, 0.01).abs() as f32 as f64);
+    }
+    let (w2, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
+    let (w3, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
+    assert_eq!(to_f64(&w2), to_f64(&w3));
+    assert!(to_f64(&w2).iter().all(|&x| x >= 0.0 && x < 0.1));
+    assert!(positive_random_init_t(0, 5, 2, 7, CPU).is_err());
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let (m, w, h) = small_problem(8, 6, 5, 2);
+    let (mt, mut wt, mut ht) = (f32_tensor(&m), f32_tensor(&w), f32_tensor(&h));
+    let wrong = f32_tensor(&Array2::zeros((5, 2)));
+    assert!(matches!(grads_t(&mt, &wrong, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(report_t(&mt, &wt, &wrong), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(upd_t(&mt, &mut wt, &mut ht, f64::NAN, 1.0, 1e-5), Err(Error::InvalidParameter { .. })));
+    assert!(ManualGd::new().report_every(0).run(&mt, &mut wt, &mut ht, |_, _| {}).is_err());
+    assert!(ManualGd::new().lr(-1.0).run(&mt, &mut wt, &mut ht, |_, _| {}).is_err());
+    let v = Tensor::from_slice(&[1.0f32, 2.0]);
+    assert!(matches!(penalty_t(&wt, f64::INFINITY), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(grads_t(&v, &wt, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
+    assert!(AdamNmf::new().betas(1.5, 0.9).run(&mt, &wt, &ht, |_, _| {}).is_err());
+    let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), CPU).unwrap();
+    assert!(matches!(grads_sparse_t(&sp, &wrong, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
+    // A libtorch failure surfaces as Error::Torch.
+    let bad = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
+    let e: Error = bad.f_view([2, 2]).unwrap_err().into();
+    assert!(matches!(e, Error::Torch(_)));
+}
+
+// ------------------------------------------------------------------------ autograd
+
+#[test]
+fn autograd_intro_gives_18() {
+    let g = autograd_intro(CPU).unwrap();
+    let g = tensor_to_array::<f32>(&g).unwrap();
+    assert_eq!(g.dim(), (2, 2));
+    assert!(g.iter().all(|&x| x == 18.0), "{g:?}");
+}
+
+/// Adam on a small problem against Adam written out in f64 (PyTorch's update rule).
+#[test]
+fn adam_matches_f64_reference() {
+    let (m, w, h) = small_problem(9, 12, 10, 3);
+    let lam = 1e3;
+    let steps = 30;
+    let fit = AdamNmf::new()
+        .lam(lam)
+        .n_steps(steps)
+        .report_every(10)
+        .run(&f32_tensor(&m), &f32_tensor(&w), &f32_tensor(&h), |_, _| {})
+        .unwrap();
+    assert_eq!(fit.reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![9, 19, 29]);
+    assert!(!fit.w.requires_grad());
+
+    let (lr, b1, b2, eps) = (1e-3, 0.9, 0.9, 1e-8);
+    let (mut wr, mut hr) = (w.mapv(|x| x as f32 as f64), h.mapv(|x| x as f32 as f64));
+    let (mut m_w, mut v_w) = (Array2::<f64>::zeros(w.dim()), Array2::<f64>::zeros(w.dim()));
+    let (mut m_h, mut v_h) = (Array2::<f64>::zeros(h.dim()), Array2::<f64>::zeros(h.dim()));
+    for t in 1..=steps {
+        let r = &m - &wr.dot(&hr);
+        let nr = r.mapv(|x| x * x).sum().sqrt();
+        // d‖M − WH‖/dW = −R Hᵀ / ‖R‖; d mean(min(A,0)²)/dA = 2 min(A,0) / numel
+        let gw = -(r.dot(&hr.t()) / nr) + wr.mapv(|x| 2.0 * x.min(0.0)) * (lam / wr.len() as f64);
+        let gh = -(wr.t().dot(&r) / nr) + hr.mapv(|x| 2.0 * x.min(0.0)) * (lam / hr.len() as f64);
+        for (p, g, mm, vv) in [(&mut wr, gw, &mut m_w, &mut v_w), (&mut hr, gh, &mut m_h, &mut v_h)] {
+            *mm = &*mm * b1 + &g * (1.0 - b1);
+            *vv = &*vv * b2 + &g.mapv(|x| x * x) * (1.0 - b2);
+            let bc1 = 1.0 - b1.powi(t as i32);
+            let bc2 = 1.0 - b2.powi(t as i32);
+            Zip::from(&mut *p).and(&*mm).and(&*vv).for_each(|x, &mv, &vv| {
+                *x -= lr * (mv / bc1) / ((vv / bc2).sqrt() + eps);
+            });
+        }
+    }
+    // Adam moves every entry by about lr per step, so compare on that scale.
+    let dw = rel_diff(&to_f64(&fit.w), &wr);
+    let dh = rel_diff(&to_f64(&fit.h), &hr);
+    assert!(dw < 1e-4 && dh < 1e-4, "{dw} {dh}");
+    let last = fit.reports.last().unwrap().1;
+    assert!((last.residual - residual_ref(&m, &wr, &hr)).abs() < 1e-3);
+}
+
+// ------------------------------------------------------------- the lesson matrix
+
+#[derive(Debug)]
+struct Fixture {
+    shape: (usize, usize),
+    manual: Vec<[f64; 6]>,
+    topics: Vec<String>,
+    adam: Vec<[f64; 6]>,
+    intro: Vec<f64>,
+}
+
+fn fixture() -> Fixture {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch/lesson_torch.json.gz");
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("fixture missing"))
+        .read_to_string(&mut s)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let rows = |x: &serde_json::Value| -> Vec<[f64; 6]> {
+        x.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let r = r.as_array().unwrap();
+                std::array::from_fn(|k| r[k].as_f64().unwrap())
+            })
+            .collect()
+    };
+    Fixture {
+        shape: (
+            v["shape"][0].as_u64().unwrap() as usize,
+            v["shape"][1].as_u64().unwrap() as usize,
+        ),
+        manual: rows(&v["manual"]["reports"]),
+        topics: v["manual"]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect(),
+        adam: rows(&v["adam"]["reports"]),
+        intro: v["intro_grad"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
+    }
+}
+
+/// The lesson's TF-IDF matrix and vocabulary.
+fn lesson_tfidf() -> (Csr, Vec<String>) {
+    lesson_pipeline::tfidf()
+}
+
+mod lesson_pipeline {
+    use super::*;
+
+    pub fn tfidf() -> (Csr, Vec<String>) {
+        let path = std::env::var("TOPICMOD_DEV_TFIDF").expect("TOPICMOD_DEV_TFIDF");
+        let m = sprs::io::read_matrix_market::<f64, usize, _>(&path).unwrap().to_csr();
+        let vocab = std::fs::read_to_string(std::env::var("TOPICMOD_DEV_VOCAB").unwrap())
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        (m, vocab)
+    }
+}
+
+fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, what: &str) {
+    assert!(
+        (got.residual - want[1]).abs() <= rtol * want[1],
+        "{what}: residual {} vs PyTorch {}",
+        got.residual,
+        want[1]
+    );
+    assert!(got.min_w <= 0.0 || want[2] > 0.0, "{what}: min W {} vs {}", got.min_w, want[2]);
+}
+
+fn check_topics(h: &Tensor, vocab: &[String], fx: &Fixture) {
+    let topics = topicmod::topics::show_topics(&to_f64(h), vocab, 8).unwrap();
+    for t in &topics {
+        println!("{t}");
+    }
+    assert!(topics.iter().any(|t| t.split(' ').any(|w| w == "space")), "{topics:?}");
+    assert!(topics.iter().any(|t| t.split(' ').any(|w| w == "god")), "{topics:?}");
+    // Same leading words as PyTorch's, topic by topic.
+    for (got, want) in topics.iter().zip(&fx.topics) {
+        let g: Vec<_> = got.split(' ').take(3).collect();
+        let w: Vec<_> = want.split(' ').take(3).collect();
+        assert_eq!(g, w, "topic {got:?} vs PyTorch {want:?}");
+    }
+}
+
+#[test]
+fn lesson_fixture_intro_grad_agrees() {
+    let fx = fixture();
+    let g = tensor_to_array::<f64>(&autograd_intro(CPU).unwrap()).unwrap();
+    assert_eq!(g.iter().cloned().collect::<Vec<_>>(), fx.intro);
+}
+
+/// 101 dense steps from the fixture's start: reports at steps 0 and 100 as PyTorch's.
+#[test]
+fn lesson_dense_steps_match_pytorch() {
+    let fx = fixture();
+    let (csr, _) = lesson_tfidf();
+    assert_eq!((csr.rows(), csr.cols()), fx.shape);
+    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let start = report_t(&m, &w, &h).unwrap();
+    let reports = ManualGd::new().n_steps(101).run_printing(&m, &mut w, &mut h).unwrap();
+    assert_eq!(reports.len(), 2);
+    for ((_, got), want) in reports.iter().zip(&fx.manual) {
+        assert_report_close(got, want, 1e-4, "dense");
+    }
+    assert!(reports[1].1.residual < reports[0].1.residual);
+    assert!(reports[1].1.residual < start.residual);
+}
+
+/// The lesson's 1000 steps, sparse-aware: PyTorch's dense trajectory and topics.
+#[test]
+fn lesson_sparse_aware_1000_steps_match_pytorch() {
+    let fx = fixture();
+    let (csr, vocab) = lesson_tfidf();
+    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let t0 = std::time::Instant::now();
+    let reports = ManualGd::new().run_sparse_printing(&sp, &mut w, &mut h).unwrap();
+    println!("1000 sparse-aware steps: {:.2} s", t0.elapsed().as_secs_f64());
+    assert_eq!(reports.len(), fx.manual.len());
+    for ((i, got), want) in reports.iter().zip(&fx.manual) {
+        assert_eq!(*i as f64, want[0]);
+        assert_report_close(got, want, 1e-3, &format!("sparse step {i}"));
+    }
+    let last = reports.last().unwrap().1.residual;
+    assert!(last < reports[0].1.residual && last < 44.0, "{last}");
+    check_topics(&h, &vocab, &fx);
+}
+
+/// Dense and sparse-aware loops follow the same trajectory (float32 tolerance).
+#[test]
+fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
+    let (csr, _) = lesson_tfidf();
+    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, CPU).unwrap();
+    let gd = ManualGd::new().n_steps(50).report_every(10);
+    let (mut wd, mut hd) = (w0.copy(), h0.copy());
+    let (mut ws, mut hs) = (w0.copy(), h0.copy());
+    let rd = gd.run(&m, &mut wd, &mut hd, |_, _| {}).unwrap();
+    let rs = gd.run_sparse(&sp, &mut ws, &mut hs, |_, _| {}).unwrap();
+    for ((i, a), (_, b)) in rd.iter().zip(&rs) {
+        assert!((a.residual - b.residual).abs() < 1e-4 * a.residual, "step {i}: {a} vs {b}");
+    }
+    let dw = rel_diff(&to_f64(&ws), &to_f64(&wd));
+    let dh = rel_diff(&to_f64(&hs), &to_f64(&hd));
+    assert!(dw < 1e-4 && dh < 1e-4, "W differs by {dw}, H by {dh}");
+}
+
+/// 100 Adam steps from the fixture's start: the report at step 99 is PyTorch's.
+#[test]
+fn lesson_adam_matches_pytorch() {
+    let fx = fixture();
+    let (csr, _) = lesson_tfidf();
+    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let start = report_t(&m, &w, &h).unwrap().residual;
+    let fit = AdamNmf::new().n_steps(100).run_printing(&m, &w, &h).unwrap();
+    let (i, got) = fit.reports[0];
+    assert_eq!(i as f64, fx.adam[0][0]);
+    assert_report_close(&got, &fx.adam[0], 1e-4, "adam");
+    assert!(got.residual < start);
+}
