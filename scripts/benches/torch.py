@@ -46,7 +46,9 @@ def run(ctx, rows):
         return
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = device.type
-    m = torch.from_numpy(ctx.tfidf.toarray().astype(np.float32)).to(device)
+    x = ctx.tfidf
+    x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+    m = torch.from_numpy(x.astype(np.float32)).to(device)
     rs = np.random.RandomState(0)
     rows_, cols = m.shape
     w0 = torch.from_numpy(np.abs(rs.normal(0.0, 0.01, (rows_, 6))).astype(np.float32)).to(device)
@@ -56,7 +58,7 @@ def run(ctx, rows):
         _manual(m, w0.clone(), h0.clone(), 100)
         _sync(device)
 
-    t = ctx.median_time(1, manual) if hasattr(ctx, "median_time") else median_time(1, manual)
+    t = ctx.median_time(1, manual)
     rows.append((f"100 manual GD steps (tch, dense, {dev})", t, f"PyTorch {torch.__version__}"))
     rows.append((
         f"1000 sparse-aware steps (tch, {dev})",
@@ -68,16 +70,6 @@ def run(ctx, rows):
         _adam(m, w0, h0, 100)
         _sync(device)
 
-    t = ctx.median_time(1, adam) if hasattr(ctx, "median_time") else median_time(1, adam)
+    t = ctx.median_time(1, adam)
     rows.append((f"100 Adam steps (tch, {dev})", t, f"PyTorch {torch.__version__}"))
 
-
-def median_time(reps, fn):
-    import time
-
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
