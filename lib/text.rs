@@ -1,1 +1,1218 @@
-//! (to be written)
+//! Bag-of-words and TF-IDF matrices, the same as scikit-learn's.
+//!
+//! [`CountVectorizer`] turns documents into a sparse document-term matrix of token
+//! counts; [`TfidfVectorizer`] reweighs those counts with [`TfidfTransformer`]. Both
+//! reproduce scikit-learn 1.9's defaults: Python's `str.lower()`, tokens matching
+//! `(?u)\b\w\w+\b` (see [`tokens`]), a vocabulary sorted by code point, optional stop
+//! words, document-frequency pruning (`min_df`, `max_df`) and a `max_features` cap.
+//!
+//! ```
+//! use topicmod::text::{CountVectorizer, StopWords};
+//! let docs = ["The cat sat.", "The cat and the dog!"];
+//! let mut cv = CountVectorizer::new().stop_words(StopWords::English);
+//! let x = cv.fit_transform(&docs).unwrap();
+//! assert_eq!(cv.get_feature_names_out().unwrap(), ["cat", "dog", "sat"]);
+//! assert_eq!(x.to_dense(), ndarray::array![[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]);
+//! ```
+
+mod interner;
+mod stop_words;
+mod tokenize;
+
+pub use stop_words::ENGLISH_STOP_WORDS;
+pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
+
+use crate::{Csr, Error, Result};
+use interner::Interner;
+use ndarray::Array1;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Which tokens to drop before counting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum StopWords {
+    /// Keep every token (scikit-learn's `stop_words=None`, the default).
+    #[default]
+    None,
+    /// scikit-learn's built-in list, [`ENGLISH_STOP_WORDS`] (`stop_words='english'`).
+    English,
+    /// A custom list. Tokens are compared after lower-casing, the list as given.
+    Custom(Vec<String>),
+}
+
+impl StopWords {
+    /// The words this setting removes.
+    pub fn words(&self) -> Vec<&str> {
+        match self {
+            StopWords::None => Vec::new(),
+            StopWords::English => ENGLISH_STOP_WORDS.to_vec(),
+            StopWords::Custom(list) => list.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A document-frequency bound: an absolute number of documents, or a fraction of them.
+///
+/// scikit-learn tells these apart by the Python type (`min_df=2` vs `min_df=0.5`);
+/// here the variant says it. A fraction `f` of `n` documents means `f * n` (not rounded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Df {
+    /// At least 1 document.
+    Count(usize),
+    /// In `[0, 1]`.
+    Fraction(f64),
+}
+
+impl From<usize> for Df {
+    /// `2` means [`Df::Count(2)`](Df::Count), as `min_df=2` does in Python.
+    fn from(n: usize) -> Self {
+        Df::Count(n)
+    }
+}
+
+impl From<f64> for Df {
+    /// `0.5` means [`Df::Fraction(0.5)`](Df::Fraction), as `max_df=0.5` does in Python.
+    fn from(f: f64) -> Self {
+        Df::Fraction(f)
+    }
+}
+
+impl Df {
+    fn validate(self, name: &'static str) -> Result<()> {
+        match self {
+            Df::Count(0) => Err(Error::param(
+                name,
+                "a document count must be at least 1 (use Df::Fraction(0.0) for no bound)",
+            )),
+            Df::Fraction(f) if !(0.0..=1.0).contains(&f) => Err(Error::param(
+                name,
+                format!("a fraction of documents must lie in [0, 1], got {f}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The bound as a number of documents out of `n_docs`.
+    fn documents(self, n_docs: usize) -> f64 {
+        match self {
+            Df::Count(c) => c as f64,
+            Df::Fraction(f) => f * n_docs as f64,
+        }
+    }
+}
+
+/// Row normalization of [`TfidfTransformer`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Norm {
+    /// Divide each row by its Euclidean norm (the default).
+    #[default]
+    L2,
+    /// Divide each row by the sum of its absolute values.
+    L1,
+    /// Leave rows as they are.
+    None,
+}
+
+/// In the token lookup table: a token that is never counted (a stop word, or a term
+/// pruned by `min_df`/`max_df`/`max_features`). Also marks dropped columns.
+const SKIP: u32 = u32::MAX;
+
+/// What `fit` learned: the terms in column order and the token lookup table.
+#[derive(Debug, Clone, Default)]
+struct Fitted {
+    /// Column `j` counts `terms[j]`.
+    terms: Vec<String>,
+    /// Token -> column, or [`SKIP`] for stop words (and pruned terms).
+    lookup: Interner,
+    /// Term -> column, built on first use by [`CountVectorizer::vocabulary`].
+    vocabulary: OnceLock<HashMap<String, usize>>,
+}
+
+impl Fitted {
+    fn from_terms(terms: Vec<String>, stop_words: &StopWords) -> Result<Self> {
+        if terms.is_empty() {
+            return Err(Error::EmptyVocabulary(
+                "the fixed vocabulary passed to the vectorizer has no terms".into(),
+            ));
+        }
+        let too_many = || Error::param("vocabulary", "too many terms (at most 2^32 - 2)");
+        let mut lookup = Interner::with_capacity(terms.len());
+        for (j, t) in terms.iter().enumerate() {
+            match lookup.get_or_insert(t, j as u32) {
+                None => return Err(too_many()),
+                Some((_, false)) => {
+                    return Err(Error::param("vocabulary", format!("duplicate term {t:?}")))
+                }
+                Some((_, true)) => {}
+            }
+        }
+        // The analyzer drops stop words before looking tokens up, so a stop word that is
+        // also in the vocabulary is never counted.
+        for w in stop_words.words() {
+            let (id, _) = lookup.get_or_insert(w, SKIP).ok_or_else(too_many)?;
+            lookup.set_value(id, SKIP);
+        }
+        Ok(Fitted {
+            terms,
+            lookup,
+            vocabulary: OnceLock::new(),
+        })
+    }
+
+    /// Column of `tok`, or `None` for stop words, pruned and unknown tokens.
+    #[inline]
+    fn column(&self, tok: &str) -> Option<u32> {
+        let id = self.lookup.get(tok)?;
+        Some(self.lookup.value(id)).filter(|&v| v != SKIP)
+    }
+}
+
+/// Counts before column renumbering: row `i` holds `cols/vals[indptr[i]..indptr[i+1]]`,
+/// columns in order of first appearance within the row.
+struct RawCounts {
+    indptr: Vec<usize>,
+    cols: Vec<u32>,
+    vals: Vec<u32>,
+}
+
+/// Tokenizes (after lower-casing, if asked) and counts `docs`. `resolve` maps a token to
+/// its column, or to `None` to skip it (a stop word or an unknown term).
+fn count_documents<S: AsRef<str>>(
+    docs: &[S],
+    lowercase: bool,
+    mut resolve: impl FnMut(&str) -> Option<u32>,
+) -> RawCounts {
+    // For the current document: `seen[j] == d` iff column j already occurred, and then
+    // `slot[j]` is its position in `cols`/`vals`.
+    let mut seen: Vec<usize> = Vec::new();
+    let mut slot: Vec<usize> = Vec::new();
+    let mut indptr = Vec::with_capacity(docs.len() + 1);
+    indptr.push(0);
+    // About one stored entry per 16 bytes of text in English prose.
+    let guess = docs.iter().map(|d| d.as_ref().len()).sum::<usize>() / 16;
+    let mut cols: Vec<u32> = Vec::with_capacity(guess);
+    let mut vals: Vec<u32> = Vec::with_capacity(guess);
+    let mut tok_buf = String::new();
+    for (d, doc) in docs.iter().enumerate() {
+        let doc = doc.as_ref();
+        let mut count = |tok: &str| {
+            let Some(j) = resolve(tok) else { return };
+            let j = j as usize;
+            if j >= seen.len() {
+                seen.resize(j + 1, usize::MAX);
+                slot.resize(j + 1, 0);
+            }
+            if seen[j] == d {
+                vals[slot[j]] += 1;
+            } else {
+                seen[j] = d;
+                slot[j] = cols.len();
+                cols.push(j as u32);
+                vals.push(1);
+            }
+        };
+        if !lowercase {
+            for_each_token(doc, &mut count);
+        } else if doc.is_ascii() {
+            tokenize::for_each_lowercase_ascii_token(doc, &mut tok_buf, &mut count);
+        } else {
+            let lowered = doc.to_lowercase();
+            for_each_token(&lowered, &mut count);
+        }
+        indptr.push(cols.len());
+    }
+    RawCounts { indptr, cols, vals }
+}
+
+/// Below this many bytes of text, counting stays on the calling thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 18;
+
+/// Threads for counting: one per available core, at most 8.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Runs `f` on `threads` contiguous chunks of `docs` of about equal total length, in
+/// parallel, and returns the results in document order. Small inputs are one chunk.
+fn map_chunks<S, T, F>(docs: &[S], threads: usize, f: F) -> Vec<T>
+where
+    S: AsRef<str> + Sync,
+    T: Send,
+    F: Fn(&[S]) -> T + Sync,
+{
+    let total: usize = docs.iter().map(|d| d.as_ref().len()).sum();
+    if threads < 2 || total < PARALLEL_MIN_BYTES || docs.len() < 2 * threads {
+        return vec![f(docs)];
+    }
+    let mut bounds = vec![0];
+    let mut acc = 0;
+    for (i, d) in docs.iter().enumerate() {
+        acc += d.as_ref().len();
+        if acc * threads >= total * bounds.len() && bounds.len() < threads {
+            bounds.push(i + 1);
+        }
+    }
+    if *bounds.last().unwrap_or(&0) != docs.len() {
+        bounds.push(docs.len());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| scope.spawn(move || f(&docs[w[0]..w[1]])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Appends `next` (whose columns are translated by `map`, if given) to `raw`.
+fn append_counts(raw: &mut RawCounts, next: RawCounts, map: Option<&[u32]>) {
+    let offset = raw.cols.len();
+    match map {
+        Some(m) => raw.cols.extend(next.cols.iter().map(|&c| m[c as usize])),
+        None => raw.cols.extend_from_slice(&next.cols),
+    }
+    raw.vals.extend_from_slice(&next.vals);
+    raw.indptr
+        .extend(next.indptr[1..].iter().map(|&p| p + offset));
+}
+
+/// Counts `docs` against a fitted lookup table (tokens it does not know are skipped).
+fn count_known<S: AsRef<str> + Sync>(
+    docs: &[S],
+    lowercase: bool,
+    fitted: &Fitted,
+    threads: usize,
+) -> RawCounts {
+    let mut parts = map_chunks(docs, threads, |chunk| {
+        count_documents(chunk, lowercase, |t| fitted.column(t))
+    })
+    .into_iter();
+    let mut raw = parts
+        .next()
+        .unwrap_or_else(|| count_documents(docs, lowercase, |_| None));
+    for part in parts {
+        append_counts(&mut raw, part, None);
+    }
+    raw
+}
+
+/// Counts `docs` while learning their vocabulary. Every token gets an id in the returned
+/// interner (stop words first, with the value [`SKIP`]); the counts use those ids as
+/// provisional columns. Chunks are counted in parallel with their own interners, then
+/// merged; ids differ with the chunking but, once sorted, the vocabulary does not.
+fn learn_counts<S: AsRef<str> + Sync>(
+    docs: &[S],
+    lowercase: bool,
+    stop_words: &[&str],
+    threads: usize,
+) -> Result<(RawCounts, Interner)> {
+    let too_large = || {
+        Error::InvalidInput(
+            "more than 2^32 - 2 distinct tokens or 4 GiB of distinct text; the vocabulary is \
+             too large"
+                .into(),
+        )
+    };
+    let learn = |chunk: &[S]| {
+        let mut lookup = Interner::with_capacity(1 << 14);
+        for w in stop_words {
+            lookup.get_or_insert(w, SKIP);
+        }
+        let mut full = false;
+        let raw = count_documents(chunk, lowercase, |tok| match lookup.get_or_insert(tok, 0) {
+            Some((id, _)) if lookup.value(id) != SKIP => Some(id as u32),
+            Some(_) => None,
+            None => {
+                full = true;
+                None
+            }
+        });
+        (!full).then_some((raw, lookup))
+    };
+    let mut parts = map_chunks(docs, threads, learn).into_iter();
+    let (mut raw, mut lookup) = match parts.next() {
+        Some(first) => first.ok_or_else(too_large)?,
+        None => learn(docs).ok_or_else(too_large)?,
+    };
+    for part in parts {
+        let (next, local) = part.ok_or_else(too_large)?;
+        let map = (0..local.len())
+            .map(|id| {
+                let (g, _) = lookup
+                    .get_or_insert(local.get_str(id), local.value(id))
+                    .ok_or_else(too_large)?;
+                Ok(g as u32)
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        append_counts(&mut raw, next, Some(&map));
+    }
+    Ok((raw, lookup))
+}
+
+/// `ids` sorted by their strings in code point order (= UTF-8 byte order). Compares an
+/// 8-byte big-endian prefix first, which settles most comparisons without touching the
+/// strings.
+fn sorted_by_string(ids: Vec<u32>, lookup: &Interner) -> Vec<u32> {
+    // (prefix << 64 | id): a plain integer sort orders by prefix; runs of equal
+    // prefixes (strings sharing their first 8 bytes) are then sorted in full.
+    let mut keyed: Vec<u128> = ids
+        .into_iter()
+        .map(|id| {
+            let b = lookup.get_bytes(id as usize);
+            let mut p = [0u8; 8];
+            let n = b.len().min(8);
+            p[..n].copy_from_slice(&b[..n]);
+            (u64::from_be_bytes(p) as u128) << 64 | id as u128
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut start = 0;
+    while start < keyed.len() {
+        let prefix = keyed[start] >> 64;
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end] >> 64 == prefix {
+            end += 1;
+        }
+        if end - start > 1 {
+            keyed[start..end].sort_unstable_by(|a, b| {
+                lookup
+                    .get_bytes(*a as u32 as usize)
+                    .cmp(lookup.get_bytes(*b as u32 as usize))
+            });
+        }
+        start = end;
+    }
+    keyed.into_iter().map(|k| k as u32).collect()
+}
+
+/// Builds the CSR matrix, renumbering column `j` as `new_col[j]` (dropping
+/// [`SKIP`]) and sorting each row's columns.
+fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: bool) -> Result<Csr> {
+    let n_rows = raw.indptr.len() - 1;
+    let col_of = |k: usize| match new_col {
+        Some(map) => map[raw.cols[k] as usize],
+        None => raw.cols[k],
+    };
+    // Sorting each row is a transpose there and back: bucket the entries by column
+    // (rows come in order, so each column lists its rows in order), then walk the
+    // columns in order and deal the entries back to their rows.
+    let mut col_ptr = vec![0usize; n_cols + 1];
+    let mut indptr = vec![0usize; n_rows + 1];
+    for i in 0..n_rows {
+        let mut kept = 0;
+        for k in raw.indptr[i]..raw.indptr[i + 1] {
+            let j = col_of(k);
+            if j != SKIP {
+                col_ptr[j as usize + 1] += 1;
+                kept += 1;
+            }
+        }
+        indptr[i + 1] = indptr[i] + kept;
+    }
+    for j in 0..n_cols {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    let nnz = indptr[n_rows];
+    let mut by_col: Vec<(u32, u32)> = vec![(0, 0); nnz];
+    let mut next = col_ptr.clone();
+    for i in 0..n_rows {
+        for k in raw.indptr[i]..raw.indptr[i + 1] {
+            let j = col_of(k);
+            if j != SKIP {
+                by_col[next[j as usize]] = (i as u32, raw.vals[k]);
+                next[j as usize] += 1;
+            }
+        }
+    }
+    let mut indices = vec![0usize; nnz];
+    let mut data = vec![0f64; nnz];
+    let mut next = indptr.clone();
+    for j in 0..n_cols {
+        for &(i, v) in &by_col[col_ptr[j]..col_ptr[j + 1]] {
+            let at = next[i as usize];
+            indices[at] = j;
+            data[at] = if binary { 1.0 } else { v as f64 };
+            next[i as usize] += 1;
+        }
+    }
+    Csr::try_new((n_rows, n_cols), indptr, indices, data).map_err(|(_, _, _, e)| {
+        Error::InvalidInput(format!("internal CSR construction failed: {e}"))
+    })
+}
+
+/// Converts documents to a sparse matrix of token counts (scikit-learn's `CountVectorizer`).
+///
+/// Row `i`, column `j` counts how often term `j` occurs in document `i`. Defaults:
+/// lower-casing on, no stop words, `min_df = Count(1)`, `max_df = Fraction(1.0)`, no
+/// `max_features`, not binary. Columns are the vocabulary sorted by code point.
+///
+/// `max_features = Some(k)` keeps the `k` terms with the largest total counts; where terms
+/// tie at the cut-off we keep the alphabetically first ones (scikit-learn's choice there
+/// depends on an unstable sort).
+///
+/// Large inputs (over 256 KiB of text) are tokenized on one thread per core (at most 8)
+/// and merged; the result is the same whatever the number of threads. Hence the `Sync`
+/// bound on the documents (`String` and `&str` qualify).
+///
+/// ```
+/// use topicmod::text::CountVectorizer;
+/// let docs = ["apple banana apple", "banana cherry", "banana date"];
+/// let mut cv = CountVectorizer::new().min_df(2); // terms in at least 2 documents
+/// let x = cv.fit_transform(&docs).unwrap();
+/// assert_eq!(cv.get_feature_names_out().unwrap(), ["banana"]);
+/// let y = cv.transform(&["Banana split, banana!"]).unwrap();
+/// assert_eq!(y.to_dense(), ndarray::array![[2.0]]);
+/// # assert_eq!(x.nnz(), 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CountVectorizer {
+    lowercase: bool,
+    stop_words: StopWords,
+    min_df: Df,
+    max_df: Df,
+    max_features: Option<usize>,
+    binary: bool,
+    fixed_vocabulary: Option<Vec<String>>,
+    /// Counting threads; `None` = one per core (the result does not depend on it).
+    threads: Option<usize>,
+    fitted: Option<Fitted>,
+}
+
+impl Default for CountVectorizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CountVectorizer {
+    /// A vectorizer with scikit-learn's defaults.
+    pub fn new() -> Self {
+        CountVectorizer {
+            lowercase: true,
+            stop_words: StopWords::None,
+            min_df: Df::Count(1),
+            max_df: Df::Fraction(1.0),
+            max_features: None,
+            binary: false,
+            fixed_vocabulary: None,
+            threads: None,
+            fitted: None,
+        }
+    }
+
+    /// Lower-case documents before tokenizing (default `true`).
+    pub fn lowercase(mut self, yes: bool) -> Self {
+        self.lowercase = yes;
+        self
+    }
+
+    /// Tokens to drop (default [`StopWords::None`]).
+    pub fn stop_words(mut self, stop_words: StopWords) -> Self {
+        self.stop_words = stop_words;
+        self
+    }
+
+    /// Drop terms found in fewer documents than this (default `Df::Count(1)`).
+    pub fn min_df(mut self, min_df: impl Into<Df>) -> Self {
+        self.min_df = min_df.into();
+        self
+    }
+
+    /// Drop terms found in more documents than this (default `Df::Fraction(1.0)`).
+    pub fn max_df(mut self, max_df: impl Into<Df>) -> Self {
+        self.max_df = max_df.into();
+        self
+    }
+
+    /// Keep only the `k` most frequent terms (by total count over the corpus).
+    pub fn max_features(mut self, k: Option<usize>) -> Self {
+        self.max_features = k;
+        self
+    }
+
+    /// Record presence (1) instead of counts.
+    pub fn binary(mut self, yes: bool) -> Self {
+        self.binary = yes;
+        self
+    }
+
+    /// Use these terms, in this order, as the columns instead of learning a vocabulary
+    /// (scikit-learn's `vocabulary=` parameter). `min_df`, `max_df` and `max_features`
+    /// are then ignored, and `transform` works without `fit`.
+    pub fn fixed_vocabulary<I, T>(mut self, terms: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.fixed_vocabulary = Some(terms.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(default_threads)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.min_df.validate("min_df")?;
+        self.max_df.validate("max_df")?;
+        if self.max_features == Some(0) {
+            return Err(Error::param("max_features", "must be at least 1 (or None)"));
+        }
+        Ok(())
+    }
+
+    /// Learns the vocabulary of `docs`.
+    pub fn fit<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<&mut Self> {
+        self.fit_transform(docs)?;
+        Ok(self)
+    }
+
+    /// Learns the vocabulary of `docs` and returns their count matrix
+    /// (`docs.len()` x vocabulary size, CSR with sorted column indices).
+    pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
+        self.validate()?;
+        if let Some(terms) = &self.fixed_vocabulary {
+            let fitted = Fitted::from_terms(terms.clone(), &self.stop_words)?;
+            let raw = count_known(docs, self.lowercase, &fitted, self.threads());
+            let x = assemble(&raw, None, fitted.terms.len(), self.binary)?;
+            self.fitted = Some(fitted);
+            return Ok(x);
+        }
+
+        let (raw, mut lookup) = learn_counts(
+            docs,
+            self.lowercase,
+            &self.stop_words.words(),
+            self.threads(),
+        )?;
+        let n_ids = lookup.len();
+        let candidates: Vec<u32> = (0..n_ids as u32)
+            .filter(|&id| lookup.value(id as usize) != SKIP)
+            .collect();
+        if candidates.is_empty() {
+            return Err(Error::EmptyVocabulary(
+                "the documents contain no tokens of two or more word characters \
+                 (perhaps only stop words)"
+                    .into(),
+            ));
+        }
+
+        let n_docs = docs.len();
+        let high = self.max_df.documents(n_docs);
+        let low = self.min_df.documents(n_docs);
+        if high < low {
+            return Err(Error::param(
+                "max_df",
+                format!(
+                    "max_df = {:?} allows {high} documents, fewer than min_df = {:?} ({low})",
+                    self.max_df, self.min_df
+                ),
+            ));
+        }
+
+        // Document frequency and total count of each term (binary counts if asked).
+        let mut df = vec![0usize; n_ids];
+        let mut tf = vec![0u64; n_ids];
+        for (&j, &v) in raw.cols.iter().zip(&raw.vals) {
+            df[j as usize] += 1;
+            tf[j as usize] += if self.binary { 1 } else { v as u64 };
+        }
+
+        // Terms by code point, then pruned by document frequency.
+        let n_terms = candidates.len();
+        let mut kept = sorted_by_string(candidates, &lookup);
+        kept.retain(|&j| {
+            let d = df[j as usize] as f64;
+            d <= high && d >= low
+        });
+        if let Some(k) = self.max_features {
+            if kept.len() > k {
+                // Stable sort by decreasing total: among equal totals the alphabetically
+                // first terms win. Then back to alphabetical order.
+                let mut pos: Vec<u32> = (0..kept.len() as u32).collect();
+                pos.sort_by(|&a, &b| {
+                    tf[kept[b as usize] as usize].cmp(&tf[kept[a as usize] as usize])
+                });
+                pos.truncate(k);
+                pos.sort_unstable();
+                kept = pos.iter().map(|&p| kept[p as usize]).collect();
+            }
+        }
+        if kept.is_empty() {
+            return Err(Error::EmptyVocabulary(format!(
+                "after pruning no terms remain: every one of the {n_terms} terms occurs in \
+                 fewer than min_df = {:?} or more than max_df = {:?} documents; try a lower \
+                 min_df or a higher max_df",
+                self.min_df, self.max_df
+            )));
+        }
+
+        let mut new_col = vec![SKIP; n_ids];
+        for (c, &j) in kept.iter().enumerate() {
+            new_col[j as usize] = c as u32;
+        }
+        let x = assemble(&raw, Some(&new_col), kept.len(), self.binary)?;
+
+        // Stop words and pruned terms map to SKIP, kept terms to their column.
+        let terms: Vec<String> = kept
+            .iter()
+            .map(|&j| lookup.get_str(j as usize).to_string())
+            .collect();
+        for (v, &c) in lookup.values_mut().iter_mut().zip(&new_col) {
+            *v = c;
+        }
+        self.fitted = Some(Fitted {
+            terms,
+            lookup,
+            vocabulary: OnceLock::new(),
+        });
+        Ok(x)
+    }
+
+    fn fitted(&self) -> Result<Cow<'_, Fitted>> {
+        match (&self.fitted, &self.fixed_vocabulary) {
+            (Some(f), _) => Ok(Cow::Borrowed(f)),
+            (None, Some(terms)) => Ok(Cow::Owned(Fitted::from_terms(
+                terms.clone(),
+                &self.stop_words,
+            )?)),
+            (None, None) => Err(Error::NotFitted("CountVectorizer")),
+        }
+    }
+
+    /// Counts the learned terms in `docs`; tokens outside the vocabulary are ignored.
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
+        let fitted = self.fitted()?;
+        let raw = count_known(docs, self.lowercase, &fitted, self.threads());
+        assemble(&raw, None, fitted.terms.len(), self.binary)
+    }
+
+    /// The terms in column order.
+    pub fn get_feature_names_out(&self) -> Result<&[String]> {
+        match (&self.fitted, &self.fixed_vocabulary) {
+            (Some(f), _) => Ok(&f.terms),
+            (None, Some(terms)) => {
+                // Report a bad fixed vocabulary the same way `fit` would.
+                Fitted::from_terms(terms.clone(), &StopWords::None)?;
+                Ok(terms)
+            }
+            (None, None) => Err(Error::NotFitted("CountVectorizer")),
+        }
+    }
+
+    /// Term -> column map (scikit-learn's `vocabulary_`). Requires `fit`.
+    pub fn vocabulary(&self) -> Result<&HashMap<String, usize>> {
+        let f = self
+            .fitted
+            .as_ref()
+            .ok_or(Error::NotFitted("CountVectorizer"))?;
+        Ok(f.vocabulary.get_or_init(|| {
+            f.terms
+                .iter()
+                .enumerate()
+                .map(|(j, t)| (t.clone(), j))
+                .collect()
+        }))
+    }
+
+    /// The tokens of `doc` that would be counted, in order: lower-cased (if enabled),
+    /// tokenized and stripped of stop words (scikit-learn's `build_analyzer()(doc)`).
+    pub fn analyze(&self, doc: &str) -> Vec<String> {
+        let text = if self.lowercase {
+            python_lower(doc)
+        } else {
+            Cow::Borrowed(doc)
+        };
+        let stops = self.stop_words.words();
+        let mut out = Vec::new();
+        for_each_token(&text, |t| {
+            if !stops.contains(&t) {
+                out.push(t.to_string());
+            }
+        });
+        out
+    }
+}
+
+/// Reweighs a count matrix by inverse document frequency (scikit-learn's `TfidfTransformer`).
+///
+/// With `n` documents and `df(t)` the number of rows where column `t` is stored:
+/// `idf(t) = ln((1 + n) / (1 + df(t))) + 1` with `smooth_idf` (default), else
+/// `ln(n / df(t)) + 1`. Each entry becomes `tf * idf(t)`, where `tf` is the count or,
+/// with `sublinear_tf`, `1 + ln(count)`; rows are then scaled to unit norm (`L2` by
+/// default). All-zero rows stay zero.
+#[derive(Debug, Clone)]
+pub struct TfidfTransformer {
+    norm: Norm,
+    use_idf: bool,
+    smooth_idf: bool,
+    sublinear_tf: bool,
+    idf: Option<Array1<f64>>,
+    n_features: Option<usize>,
+}
+
+impl Default for TfidfTransformer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TfidfTransformer {
+    /// A transformer with scikit-learn's defaults (`L2`, idf on, smoothed, linear tf).
+    pub fn new() -> Self {
+        TfidfTransformer {
+            norm: Norm::L2,
+            use_idf: true,
+            smooth_idf: true,
+            sublinear_tf: false,
+            idf: None,
+            n_features: None,
+        }
+    }
+
+    /// Row normalization (default [`Norm::L2`]).
+    pub fn norm(mut self, norm: Norm) -> Self {
+        self.norm = norm;
+        self
+    }
+
+    /// Multiply by the idf (default `true`).
+    pub fn use_idf(mut self, yes: bool) -> Self {
+        self.use_idf = yes;
+        self
+    }
+
+    /// Add one to document counts and to `n`, as if an extra document held every term
+    /// once (default `true`).
+    pub fn smooth_idf(mut self, yes: bool) -> Self {
+        self.smooth_idf = yes;
+        self
+    }
+
+    /// Use `1 + ln(tf)` instead of `tf` (default `false`).
+    pub fn sublinear_tf(mut self, yes: bool) -> Self {
+        self.sublinear_tf = yes;
+        self
+    }
+
+    /// Learns the idf vector from a count matrix (documents x terms).
+    pub fn fit(&mut self, counts: &Csr) -> Result<&mut Self> {
+        let x = csr_view(counts);
+        let (n_samples, n_features) = x.shape();
+        if x.data().iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidInput(
+                "the count matrix has NaN or infinite entries".into(),
+            ));
+        }
+        self.idf = if self.use_idf {
+            let mut df = vec![0usize; n_features];
+            for &j in x.indices() {
+                df[j] += 1;
+            }
+            let smooth = if self.smooth_idf { 1.0 } else { 0.0 };
+            let n = n_samples as f64 + smooth;
+            Some(
+                df.iter()
+                    .map(|&d| (n / (d as f64 + smooth)).ln() + 1.0)
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        self.n_features = Some(n_features);
+        Ok(self)
+    }
+
+    /// The tf-idf matrix of `counts`, with the idf learned by `fit`.
+    pub fn transform(&self, counts: &Csr) -> Result<Csr> {
+        let n_features = self
+            .n_features
+            .ok_or(Error::NotFitted("TfidfTransformer"))?;
+        if counts.cols() != n_features {
+            return Err(Error::ShapeMismatch(format!(
+                "the matrix has {} columns but the transformer was fitted on {n_features}",
+                counts.cols()
+            )));
+        }
+        let shape = counts.shape();
+        let (indptr, indices, mut data) = csr_view(counts).into_owned().into_raw_storage();
+        for i in 0..shape.0 {
+            let (a, b) = (indptr[i], indptr[i + 1]);
+            let row = &mut data[a..b];
+            if self.sublinear_tf {
+                row.iter_mut().for_each(|v| *v = v.ln() + 1.0);
+            }
+            if let Some(idf) = &self.idf {
+                for (v, &j) in row.iter_mut().zip(&indices[a..b]) {
+                    *v *= idf[j];
+                }
+            }
+            let scale = match self.norm {
+                Norm::None => 0.0,
+                // Sum in index order, as scikit-learn's row normalizers do.
+                Norm::L2 => row.iter().fold(0.0, |s, v| s + v * v).sqrt(),
+                Norm::L1 => row.iter().fold(0.0, |s, v| s + v.abs()),
+            };
+            if scale != 0.0 {
+                row.iter_mut().for_each(|v| *v /= scale);
+            }
+        }
+        Csr::try_new(shape, indptr, indices, data)
+            .map_err(|(_, _, _, e)| Error::InvalidInput(format!("malformed CSR matrix: {e}")))
+    }
+
+    /// `fit` then `transform` on the same matrix.
+    pub fn fit_transform(&mut self, counts: &Csr) -> Result<Csr> {
+        self.fit(counts)?;
+        self.transform(counts)
+    }
+
+    /// The learned idf vector (one entry per column). Errors before `fit` or when
+    /// `use_idf` is off.
+    pub fn idf(&self) -> Result<&Array1<f64>> {
+        if !self.use_idf {
+            return Err(Error::param(
+                "use_idf",
+                "no idf vector is learned when use_idf is false",
+            ));
+        }
+        self.idf
+            .as_ref()
+            .ok_or(Error::NotFitted("TfidfTransformer"))
+    }
+}
+
+/// `m` as CSR (a CSC input is converted).
+fn csr_view(m: &Csr) -> Cow<'_, Csr> {
+    if m.is_csr() {
+        Cow::Borrowed(m)
+    } else {
+        Cow::Owned(m.to_csr())
+    }
+}
+
+/// [`CountVectorizer`] followed by [`TfidfTransformer`] (scikit-learn's `TfidfVectorizer`).
+///
+/// ```
+/// use topicmod::text::TfidfVectorizer;
+/// let mut tv = TfidfVectorizer::new();
+/// let x = tv.fit_transform(&["apple apple banana", "banana cherry"]).unwrap();
+/// let row0 = x.outer_view(0).unwrap();
+/// let norm: f64 = row0.iter().map(|(_, v)| v * v).sum();
+/// assert!((norm - 1.0).abs() < 1e-12);
+/// // idf = ln(3 / 2) + 1 for "apple", ln(3 / 3) + 1 = 1 for "banana".
+/// assert!((tv.idf().unwrap()[0] - (1.5f64.ln() + 1.0)).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TfidfVectorizer {
+    counts: CountVectorizer,
+    tfidf: TfidfTransformer,
+}
+
+impl TfidfVectorizer {
+    /// A vectorizer with scikit-learn's defaults.
+    pub fn new() -> Self {
+        TfidfVectorizer {
+            counts: CountVectorizer::new(),
+            tfidf: TfidfTransformer::new(),
+        }
+    }
+
+    /// See [`CountVectorizer::lowercase`].
+    pub fn lowercase(mut self, yes: bool) -> Self {
+        self.counts = self.counts.lowercase(yes);
+        self
+    }
+
+    /// See [`CountVectorizer::stop_words`].
+    pub fn stop_words(mut self, stop_words: StopWords) -> Self {
+        self.counts = self.counts.stop_words(stop_words);
+        self
+    }
+
+    /// See [`CountVectorizer::min_df`].
+    pub fn min_df(mut self, min_df: impl Into<Df>) -> Self {
+        self.counts = self.counts.min_df(min_df);
+        self
+    }
+
+    /// See [`CountVectorizer::max_df`].
+    pub fn max_df(mut self, max_df: impl Into<Df>) -> Self {
+        self.counts = self.counts.max_df(max_df);
+        self
+    }
+
+    /// See [`CountVectorizer::max_features`].
+    pub fn max_features(mut self, k: Option<usize>) -> Self {
+        self.counts = self.counts.max_features(k);
+        self
+    }
+
+    /// See [`CountVectorizer::binary`] (tf becomes 0/1).
+    pub fn binary(mut self, yes: bool) -> Self {
+        self.counts = self.counts.binary(yes);
+        self
+    }
+
+    /// See [`CountVectorizer::fixed_vocabulary`].
+    pub fn fixed_vocabulary<I, T>(mut self, terms: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.counts = self.counts.fixed_vocabulary(terms);
+        self
+    }
+
+    /// See [`TfidfTransformer::norm`].
+    pub fn norm(mut self, norm: Norm) -> Self {
+        self.tfidf = self.tfidf.norm(norm);
+        self
+    }
+
+    /// See [`TfidfTransformer::use_idf`].
+    pub fn use_idf(mut self, yes: bool) -> Self {
+        self.tfidf = self.tfidf.use_idf(yes);
+        self
+    }
+
+    /// See [`TfidfTransformer::smooth_idf`].
+    pub fn smooth_idf(mut self, yes: bool) -> Self {
+        self.tfidf = self.tfidf.smooth_idf(yes);
+        self
+    }
+
+    /// See [`TfidfTransformer::sublinear_tf`].
+    pub fn sublinear_tf(mut self, yes: bool) -> Self {
+        self.tfidf = self.tfidf.sublinear_tf(yes);
+        self
+    }
+
+    /// Learns vocabulary and idf from `docs`.
+    pub fn fit<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<&mut Self> {
+        self.fit_transform(docs)?;
+        Ok(self)
+    }
+
+    /// Learns vocabulary and idf from `docs` and returns their tf-idf matrix.
+    pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
+        let counts = self.counts.fit_transform(docs)?;
+        self.tfidf.fit(&counts)?;
+        self.tfidf.transform(&counts)
+    }
+
+    /// The tf-idf matrix of `docs` with the learned vocabulary and idf.
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
+        if self.tfidf.n_features.is_none() {
+            return Err(Error::NotFitted("TfidfVectorizer"));
+        }
+        let counts = self.counts.transform(docs)?;
+        self.tfidf.transform(&counts)
+    }
+
+    /// The terms in column order.
+    pub fn get_feature_names_out(&self) -> Result<&[String]> {
+        self.counts.get_feature_names_out()
+    }
+
+    /// Term -> column map.
+    pub fn vocabulary(&self) -> Result<&HashMap<String, usize>> {
+        self.counts.vocabulary()
+    }
+
+    /// The learned idf vector.
+    pub fn idf(&self) -> Result<&Array1<f64>> {
+        self.tfidf.idf()
+    }
+
+    /// The count vectorizer inside.
+    pub fn count_vectorizer(&self) -> &CountVectorizer {
+        &self.counts
+    }
+
+    /// See [`CountVectorizer::analyze`].
+    pub fn analyze(&self, doc: &str) -> Vec<String> {
+        self.counts.analyze(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense(x: &Csr) -> Vec<Vec<f64>> {
+        x.to_dense().outer_iter().map(|r| r.to_vec()).collect()
+    }
+
+    #[test]
+    fn counts_and_vocabulary_order() {
+        let docs = ["b a_ b", "A_ zz Zz é1 éa", ""];
+        let mut cv = CountVectorizer::new();
+        let x = cv.fit_transform(&docs).unwrap();
+        assert_eq!(
+            cv.get_feature_names_out().unwrap(),
+            ["a_", "zz", "é1", "éa"]
+        );
+        assert_eq!(
+            dense(&x),
+            vec![
+                vec![1.0, 0.0, 0.0, 0.0],
+                vec![1.0, 2.0, 1.0, 1.0],
+                vec![0.0, 0.0, 0.0, 0.0]
+            ]
+        );
+        assert_eq!(cv.vocabulary().unwrap()["zz"], 1);
+        let y = cv.transform(&["ZZ unknown a_ a_"]).unwrap();
+        assert_eq!(dense(&y), vec![vec![2.0, 1.0, 0.0, 0.0]]);
+        let empty: [&str; 0] = [];
+        assert_eq!(cv.transform(&empty).unwrap().shape(), (0, 4));
+        assert!(matches!(
+            CountVectorizer::new().fit(&empty),
+            Err(Error::EmptyVocabulary(_))
+        ));
+    }
+
+    #[test]
+    fn df_bounds_and_max_features() {
+        let docs = ["aa bb cc", "aa bb", "aa dd dd dd"];
+        let mut cv = CountVectorizer::new().min_df(2).max_df(0.9);
+        cv.fit(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["bb"]);
+        let mut cv = CountVectorizer::new().min_df(Df::Count(2));
+        cv.fit(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["aa", "bb"]);
+        let mut cv = CountVectorizer::new().max_df(Df::Fraction(0.9));
+        cv.fit(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["bb", "cc", "dd"]);
+        // Totals: aa 3, bb 2, cc 1, dd 3 -> keep aa and dd.
+        let mut cv = CountVectorizer::new().max_features(Some(2));
+        cv.fit(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["aa", "dd"]);
+        // Tie at the cut-off (bb 2 vs none): with binary, aa 3, bb 2, cc 1, dd 1.
+        let mut cv = CountVectorizer::new().binary(true).max_features(Some(3));
+        let x = cv.fit_transform(&docs).unwrap();
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["aa", "bb", "cc"]);
+        assert_eq!(x.data().iter().copied().fold(0.0, f64::max), 1.0);
+    }
+
+    #[test]
+    fn errors() {
+        let docs = ["the and of", "a an"];
+        let e = CountVectorizer::new()
+            .stop_words(StopWords::English)
+            .fit_transform(&docs);
+        assert!(matches!(e, Err(Error::EmptyVocabulary(_))));
+        let e = CountVectorizer::new()
+            .min_df(Df::Count(2))
+            .fit_transform(&["aa bb", "cc"]);
+        assert!(matches!(e, Err(Error::EmptyVocabulary(_))));
+        let e = CountVectorizer::new()
+            .min_df(Df::Count(2))
+            .max_df(Df::Count(1))
+            .fit_transform(&docs);
+        assert!(matches!(
+            e,
+            Err(Error::InvalidParameter { name: "max_df", .. })
+        ));
+        for bad in [
+            Df::Fraction(1.5),
+            Df::Fraction(-0.1),
+            Df::Fraction(f64::NAN),
+            Df::Count(0),
+        ] {
+            let e = CountVectorizer::new().min_df(bad).fit_transform(&docs);
+            assert!(matches!(
+                e,
+                Err(Error::InvalidParameter { name: "min_df", .. })
+            ));
+        }
+        let e = CountVectorizer::new()
+            .max_features(Some(0))
+            .fit_transform(&docs);
+        assert!(matches!(e, Err(Error::InvalidParameter { .. })));
+        let cv = CountVectorizer::new();
+        assert!(matches!(cv.transform(&docs), Err(Error::NotFitted(_))));
+        assert!(matches!(
+            cv.get_feature_names_out(),
+            Err(Error::NotFitted(_))
+        ));
+        let tv = TfidfVectorizer::new();
+        assert!(matches!(tv.transform(&docs), Err(Error::NotFitted(_))));
+        assert!(matches!(tv.idf(), Err(Error::NotFitted(_))));
+        let e = CountVectorizer::new()
+            .fixed_vocabulary(["aa", "aa"])
+            .fit_transform(&docs);
+        assert!(matches!(e, Err(Error::InvalidParameter { .. })));
+    }
+
+    #[test]
+    fn fixed_vocabulary_keeps_order_and_drops_stop_words() {
+        let cv = CountVectorizer::new()
+            .stop_words(StopWords::Custom(vec!["bb".into()]))
+            .fixed_vocabulary(["zz", "bb", "aa"]);
+        let x = cv.transform(&["aa bb zz zz qq"]).unwrap();
+        assert_eq!(dense(&x), vec![vec![2.0, 0.0, 1.0]]);
+        assert_eq!(cv.get_feature_names_out().unwrap(), ["zz", "bb", "aa"]);
+    }
+
+    #[test]
+    fn parallel_counting_matches_serial() {
+        // Enough text (> PARALLEL_MIN_BYTES) to be split into chunks.
+        let docs: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "Doc{} shares words: alpha BETA gamma{} delta_{} é{} the of {}",
+                    i % 97,
+                    i % 13,
+                    i % 7,
+                    i % 5,
+                    "filler text ".repeat(i % 11)
+                )
+            })
+            .collect();
+        let run = |threads: usize, fixed: bool| {
+            let mut cv = CountVectorizer::new()
+                .stop_words(StopWords::English)
+                .min_df(Df::Count(2))
+                .max_features(Some(60));
+            if fixed {
+                cv = cv.fixed_vocabulary(["alpha", "doc5", "gamma3", "zz"]);
+            }
+            cv.threads = Some(threads);
+            let x = cv.fit_transform(&docs).unwrap();
+            let y = cv.transform(&docs[..500]).unwrap();
+            (x, y, cv.get_feature_names_out().unwrap().to_vec())
+        };
+        for fixed in [false, true] {
+            let serial = run(1, fixed);
+            for threads in [2, 3, 8] {
+                assert_eq!(
+                    run(threads, fixed),
+                    serial,
+                    "{threads} threads, fixed {fixed}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tfidf_matches_hand_computation() {
+        let docs = ["aa aa bb", "bb cc"];
+        let mut tv = TfidfVectorizer::new().norm(Norm::None).sublinear_tf(true);
+        let x = tv.fit_transform(&docs).unwrap();
+        let idf_a = (3.0f64 / 2.0).ln() + 1.0;
+        let d = dense(&x);
+        assert!((d[0][0] - (1.0 + 2f64.ln()) * idf_a).abs() < 1e-15);
+        assert!((d[0][1] - 1.0).abs() < 1e-15);
+        let mut t = TfidfTransformer::new().norm(Norm::L1).use_idf(false);
+        let c = CountVectorizer::new().fit_transform(&docs).unwrap();
+        let y = t.fit_transform(&c).unwrap();
+        assert_eq!(dense(&y)[0], vec![2.0 / 3.0, 1.0 / 3.0, 0.0]);
+        assert!(matches!(t.idf(), Err(Error::InvalidParameter { .. })));
+    }
+}
