@@ -399,24 +399,21 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The lesson's TF-IDF matrix and vocabulary.
+/// The lesson's TF-IDF matrix and vocabulary, from the crate's own pipeline
+/// (`lesson_corpus(Train)` + `TfidfVectorizer` with English stop words). Needs
+/// `TOPICMOD_DATA`; fails loudly without it.
 fn lesson_tfidf() -> (Csr, Vec<String>) {
-    lesson_pipeline::tfidf()
-}
-
-mod lesson_pipeline {
-    use super::*;
-
-    pub fn tfidf() -> (Csr, Vec<String>) {
-        let path = std::env::var("TOPICMOD_DEV_TFIDF").expect("TOPICMOD_DEV_TFIDF");
-        let m = sprs::io::read_matrix_market::<f64, usize, _>(&path).unwrap().to_csr();
-        let vocab = std::fs::read_to_string(std::env::var("TOPICMOD_DEV_VOCAB").unwrap())
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        (m, vocab)
-    }
+    use topicmod::corpus::{lesson_corpus, Subset};
+    use topicmod::text::{StopWords, TfidfVectorizer};
+    assert!(
+        std::env::var_os("TOPICMOD_DATA").is_some(),
+        "set TOPICMOD_DATA to the 20 Newsgroups archive (20news-bydate.tar.gz)"
+    );
+    let train = lesson_corpus(Subset::Train).expect("lesson corpus (TOPICMOD_DATA)");
+    let mut vec = TfidfVectorizer::new().stop_words(StopWords::English);
+    let m = vec.fit_transform(&train.data).unwrap();
+    let vocab = vec.get_feature_names_out().unwrap().to_vec();
+    (m, vocab)
 }
 
 fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, what: &str) {
