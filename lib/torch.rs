@@ -246,8 +246,8 @@ pub fn grads_t(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<
     check_shapes(size2(m, "M")?, w, h)?;
     check_finite_param("lam", lam)?;
     let r = w.f_mm(h)?.f_sub(m)?;
-    let dw = r.f_mm(&h.f_t()?)?.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
-    let dh = w.f_t()?.f_mm(&r)?.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    let dw = r.f_mm(&h.f_tr()?)?.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = w.f_tr()?.f_mm(&r)?.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
     Ok((dw, dh))
 }
 
@@ -260,8 +260,8 @@ pub fn upd_t(m: &Tensor, w: &mut Tensor, h: &mut Tensor, lr: f64, lam: f64, mu: 
 
 fn apply_step(w: &mut Tensor, h: &mut Tensor, dw: &Tensor, dh: &Tensor, lr: f64) -> Result<()> {
     tch::no_grad(|| -> Result<()> {
-        w.f_sub_(&dw.f_mul_scalar(lr)?)?;
-        h.f_sub_(&dh.f_mul_scalar(lr)?)?;
+        let _ = w.f_sub_(&dw.f_mul_scalar(lr)?)?;
+        let _ = h.f_sub_(&dh.f_mul_scalar(lr)?)?;
         Ok(())
     })
 }
@@ -421,11 +421,11 @@ impl SparseT {
 pub fn grads_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<(Tensor, Tensor)> {
     check_shapes((m.rows, m.cols), w, h)?;
     check_finite_param("lam", lam)?;
-    let ht = h.f_t()?.f_contiguous()?;
+    let ht = h.f_tr()?.f_contiguous()?;
     let hht = h.f_mm(&ht)?;
-    let wtw = w.f_t()?.f_mm(w)?;
+    let wtw = w.f_tr()?.f_mm(w)?;
     let mht = m.mm(&ht)?;
-    let wtm = m.t_mm(w)?.f_t()?;
+    let wtm = m.t_mm(w)?.f_tr()?;
     let dw = w.f_mm(&hht)?.f_sub(&mht)?.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
     let dh = wtw.f_mm(h)?.f_sub(&wtm)?.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
     Ok((dw, dh))
@@ -442,13 +442,13 @@ pub fn upd_sparse_t(m: &SparseT, w: &mut Tensor, h: &mut Tensor, lr: f64, lam: f
 pub fn residual_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor) -> Result<f64> {
     check_shapes((m.rows, m.cols), w, h)?;
     tch::no_grad(|| {
-        let ht = h.f_t()?.f_contiguous()?;
+        let ht = h.f_tr()?.f_contiguous()?;
         let mht = m.mm(&ht)?.f_to_kind(Kind::Double)?;
         let wd = w.f_to_kind(Kind::Double)?;
         let hd = h.f_to_kind(Kind::Double)?;
         let cross = wd.f_mul(&mht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
-        let wtw = wd.f_t()?.f_mm(&wd)?;
-        let hht = hd.f_mm(&hd.f_t()?)?;
+        let wtw = wd.f_tr()?.f_mm(&wd)?;
+        let hht = hd.f_mm(&hd.f_tr()?)?;
         let quad = wtw.f_mul(&hht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
         Ok((m.norm_sq - 2.0 * cross + quad).max(0.0).sqrt())
     })
@@ -486,6 +486,7 @@ impl Default for ManualGd {
 }
 
 /// Which matrix the runner trains on.
+#[derive(Clone, Copy)]
 enum Target<'a> {
     Dense(&'a Tensor),
     Sparse(&'a SparseT),
