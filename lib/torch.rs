@@ -65,7 +65,8 @@ pub fn pick_device() -> DeviceChoice {
     } else {
         DeviceChoice {
             device: Device::Cpu,
-            description: "No CUDA GPU is available: using the CPU (the same code runs unchanged on a GPU).",
+            description:
+                "No CUDA GPU is available: using the CPU (the same code runs unchanged on a GPU).",
         }
     }
 }
@@ -85,7 +86,8 @@ impl TorchFloat for f64 {
 }
 
 fn dim_i64(x: usize, what: &str) -> Result<i64> {
-    i64::try_from(x).map_err(|_| Error::InvalidInput(format!("{what} {x} is too large for a tensor")))
+    i64::try_from(x)
+        .map_err(|_| Error::InvalidInput(format!("{what} {x} is too large for a tensor")))
 }
 
 /// A 2-D array as a tensor of the same element type on `device`.
@@ -107,7 +109,10 @@ pub fn array_to_tensor<T: TorchFloat, S: Data<Elem = T>>(
 }
 
 /// A float64 array as a float32 tensor on `device` (the lesson's dtype).
-pub fn array_to_tensor_f32<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, device: Device) -> Result<Tensor> {
+pub fn array_to_tensor_f32<S: Data<Elem = f64>>(
+    a: &ArrayBase<S, Ix2>,
+    device: Device,
+) -> Result<Tensor> {
     let data: Vec<f32> = a.iter().map(|&x| x as f32).collect();
     let (r, c) = a.dim();
     let t = Tensor::f_from_slice(&data)?.f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?;
@@ -129,7 +134,10 @@ pub fn tensor_to_array<T: TorchFloat>(t: &Tensor) -> Result<Array2<T>> {
     }
     let (r, c) = dense.size2()?;
     let cpu = tch::no_grad(|| -> Result<Tensor> {
-        Ok(dense.f_to_device(Device::Cpu)?.f_to_kind(T::TORCH_KIND)?.f_contiguous()?)
+        Ok(dense
+            .f_to_device(Device::Cpu)?
+            .f_to_kind(T::TORCH_KIND)?
+            .f_contiguous()?)
     })?;
     let (r, c) = (r as usize, c as usize);
     let mut out = vec![T::default(); r * c];
@@ -180,7 +188,11 @@ fn values_tensor(vals: &[f64], kind: Kind) -> Result<Tensor> {
 /// A sparse matrix as a dense tensor of `kind` (`Float` or `Double`) on `device`.
 pub fn csr_to_dense_tensor(m: &Csr, kind: Kind, device: Device) -> Result<Tensor> {
     let (r, c) = (m.rows(), m.cols());
-    let mut dense = vec![0.0f64; r.checked_mul(c).ok_or_else(|| Error::InvalidInput("matrix too large".into()))?];
+    let mut dense = vec![
+        0.0f64;
+        r.checked_mul(c)
+            .ok_or_else(|| Error::InvalidInput("matrix too large".into()))?
+    ];
     for (&v, (i, j)) in m.iter() {
         dense[i * c + j] += v;
     }
@@ -209,8 +221,9 @@ pub fn csr_to_sparse_tensor(m: &Csr, kind: Kind, device: Device) -> Result<Tenso
 // ---------------------------------------------------------------------------------------
 
 fn size2(t: &Tensor, name: &str) -> Result<(i64, i64)> {
-    t.size2()
-        .map_err(|_| Error::ShapeMismatch(format!("{name} must be a matrix, got shape {:?}", t.size())))
+    t.size2().map_err(|_| {
+        Error::ShapeMismatch(format!("{name} must be a matrix, got shape {:?}", t.size()))
+    })
 }
 
 /// Checks that `M` (m x n), `W` (m x d) and `H` (d x n) fit together; returns (m, n, d).
@@ -246,8 +259,13 @@ pub fn grads_t(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<
     check_shapes(size2(m, "M")?, w, h)?;
     check_finite_param("lam", lam)?;
     let r = w.f_mm(h)?.f_sub(m)?;
-    let dw = r.f_mm(&h.f_tr()?)?.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
-    let dh = w.f_tr()?.f_mm(&r)?.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    let dw = r
+        .f_mm(&h.f_tr()?)?
+        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = w
+        .f_tr()?
+        .f_mm(&r)?
+        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
     Ok((dw, dh))
 }
 
@@ -327,13 +345,24 @@ pub fn report_t(m: &Tensor, w: &Tensor, h: &Tensor) -> Result<Report> {
 /// cast to float32. So PyTorch can start from the very same matrices (the test fixture
 /// does); `tch::manual_seed` + `randn` would not match PyTorch's CPU generator bit for
 /// bit across versions and devices.
-pub fn positive_random_init_t(m: usize, n: usize, d: usize, seed: u32, device: Device) -> Result<(Tensor, Tensor)> {
+pub fn positive_random_init_t(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: u32,
+    device: Device,
+) -> Result<(Tensor, Tensor)> {
     if m == 0 || n == 0 || d == 0 {
-        return Err(Error::param("m, n, d", format!("must all be positive, got {m}, {n}, {d}")));
+        return Err(Error::param(
+            "m, n, d",
+            format!("must all be positive, got {m}, {n}, {d}"),
+        ));
     }
     let mut rs = RandomState::new(seed);
     let mut draw = |r: usize, c: usize| -> Result<Tensor> {
-        let v: Vec<f32> = (0..r * c).map(|_| rs.normal(0.0, 0.01).abs() as f32).collect();
+        let v: Vec<f32> = (0..r * c)
+            .map(|_| rs.normal(0.0, 0.01).abs() as f32)
+            .collect();
         Ok(Tensor::f_from_slice(&v)?
             .f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?
             .f_to_device(device)?)
@@ -345,14 +374,27 @@ pub fn positive_random_init_t(m: usize, n: usize, d: usize, seed: u32, device: D
 
 /// Like [`positive_random_init_t`] but with libtorch's own generator:
 /// `tch::manual_seed(seed)`, then `|0.01 randn|` for `W` and for `H`, float32 on `device`.
-pub fn randn_init_t(m: usize, n: usize, d: usize, seed: i64, device: Device) -> Result<(Tensor, Tensor)> {
+pub fn randn_init_t(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: i64,
+    device: Device,
+) -> Result<(Tensor, Tensor)> {
     if m == 0 || n == 0 || d == 0 {
-        return Err(Error::param("m, n, d", format!("must all be positive, got {m}, {n}, {d}")));
+        return Err(Error::param(
+            "m, n, d",
+            format!("must all be positive, got {m}, {n}, {d}"),
+        ));
     }
     tch::manual_seed(seed);
     let (m, n, d) = (dim_i64(m, "m")?, dim_i64(n, "n")?, dim_i64(d, "d")?);
-    let w = Tensor::f_randn([m, d], (Kind::Float, device))?.f_mul_scalar(0.01)?.f_abs()?;
-    let h = Tensor::f_randn([d, n], (Kind::Float, device))?.f_mul_scalar(0.01)?.f_abs()?;
+    let w = Tensor::f_randn([m, d], (Kind::Float, device))?
+        .f_mul_scalar(0.01)?
+        .f_abs()?;
+    let h = Tensor::f_randn([d, n], (Kind::Float, device))?
+        .f_mul_scalar(0.01)?
+        .f_abs()?;
     Ok((w, h))
 }
 
@@ -418,7 +460,13 @@ impl SparseT {
 
 /// [`grads_t`] without the dense residual: `∂W = W (H Hᵀ) − M Hᵀ + λ penalty(W)`,
 /// `∂H = (Wᵀ W) H − (Mᵀ W)ᵀ + λ penalty(H)`.
-pub fn grads_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<(Tensor, Tensor)> {
+pub fn grads_sparse_t(
+    m: &SparseT,
+    w: &Tensor,
+    h: &Tensor,
+    lam: f64,
+    mu: f64,
+) -> Result<(Tensor, Tensor)> {
     check_shapes((m.rows, m.cols), w, h)?;
     check_finite_param("lam", lam)?;
     let ht = h.f_tr()?.f_contiguous()?;
@@ -426,13 +474,26 @@ pub fn grads_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64, mu: f64) ->
     let wtw = w.f_tr()?.f_mm(w)?;
     let mht = m.mm(&ht)?;
     let wtm = m.t_mm(w)?.f_tr()?;
-    let dw = w.f_mm(&hht)?.f_sub(&mht)?.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
-    let dh = wtw.f_mm(h)?.f_sub(&wtm)?.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    let dw = w
+        .f_mm(&hht)?
+        .f_sub(&mht)?
+        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = wtw
+        .f_mm(h)?
+        .f_sub(&wtm)?
+        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
     Ok((dw, dh))
 }
 
 /// [`upd_t`] for a sparse `M`.
-pub fn upd_sparse_t(m: &SparseT, w: &mut Tensor, h: &mut Tensor, lr: f64, lam: f64, mu: f64) -> Result<()> {
+pub fn upd_sparse_t(
+    m: &SparseT,
+    w: &mut Tensor,
+    h: &mut Tensor,
+    lr: f64,
+    lam: f64,
+    mu: f64,
+) -> Result<()> {
     check_finite_param("lr", lr)?;
     let (dw, dh) = grads_sparse_t(m, w, h, lam, mu)?;
     apply_step(w, h, &dw, &dh, lr)
@@ -536,11 +597,19 @@ impl ManualGd {
     }
 
     fn validate(&self) -> Result<()> {
-        for (name, v) in [("lr", self.lr), ("lam", self.lam), ("mu", self.mu), ("anneal", self.anneal)] {
+        for (name, v) in [
+            ("lr", self.lr),
+            ("lam", self.lam),
+            ("mu", self.mu),
+            ("anneal", self.anneal),
+        ] {
             check_finite_param(name, v)?;
         }
         if self.lr <= 0.0 {
-            return Err(Error::param("lr", format!("must be positive, got {}", self.lr)));
+            return Err(Error::param(
+                "lr",
+                format!("must be positive, got {}", self.lr),
+            ));
         }
         if self.report_every == 0 {
             return Err(Error::param("report_every", "must be at least 1"));
@@ -599,12 +668,22 @@ impl ManualGd {
     }
 
     /// [`ManualGd::run`] printing each report as the lesson does.
-    pub fn run_printing(&self, m: &Tensor, w: &mut Tensor, h: &mut Tensor) -> Result<Vec<(usize, Report)>> {
+    pub fn run_printing(
+        &self,
+        m: &Tensor,
+        w: &mut Tensor,
+        h: &mut Tensor,
+    ) -> Result<Vec<(usize, Report)>> {
         self.run(m, w, h, |_, r| println!("{r}"))
     }
 
     /// [`ManualGd::run_sparse`] printing each report.
-    pub fn run_sparse_printing(&self, m: &SparseT, w: &mut Tensor, h: &mut Tensor) -> Result<Vec<(usize, Report)>> {
+    pub fn run_sparse_printing(
+        &self,
+        m: &SparseT,
+        w: &mut Tensor,
+        h: &mut Tensor,
+    ) -> Result<Vec<(usize, Report)>> {
         self.run_sparse(m, w, h, |_, r| println!("{r}"))
     }
 }
@@ -707,11 +786,19 @@ impl AdamNmf {
     }
 
     fn validate(&self) -> Result<()> {
-        for (name, v) in [("lr", self.lr), ("beta1", self.beta1), ("beta2", self.beta2), ("lam", self.lam)] {
+        for (name, v) in [
+            ("lr", self.lr),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("lam", self.lam),
+        ] {
             check_finite_param(name, v)?;
         }
         if self.lr <= 0.0 {
-            return Err(Error::param("lr", format!("must be positive, got {}", self.lr)));
+            return Err(Error::param(
+                "lr",
+                format!("must be positive, got {}", self.lr),
+            ));
         }
         for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&b) {
@@ -752,7 +839,9 @@ impl AdamNmf {
                 reports.push((i, r));
             }
         }
-        let (w, h) = tch::no_grad(|| -> Result<(Tensor, Tensor)> { Ok((w.f_detach_copy()?, h.f_detach_copy()?)) })?;
+        let (w, h) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
+            Ok((w.f_detach_copy()?, h.f_detach_copy()?))
+        })?;
         Ok(AdamFit { w, h, reports })
     }
 

@@ -22,7 +22,13 @@ fn penalty_ref(a: &Array2<f64>, mu: f64) -> Array2<f64> {
     a.mapv(|x| if x < mu { (x - mu).min(0.0) } else { 0.0 })
 }
 
-fn grads_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>, lam: f64, mu: f64) -> (Array2<f64>, Array2<f64>) {
+fn grads_ref(
+    m: &Array2<f64>,
+    w: &Array2<f64>,
+    h: &Array2<f64>,
+    lam: f64,
+    mu: f64,
+) -> (Array2<f64>, Array2<f64>) {
     let r = w.dot(h) - m;
     let dw = r.dot(&h.t()) + penalty_ref(w, mu) * lam;
     let dh = w.t().dot(&r) + penalty_ref(h, mu) * lam;
@@ -35,7 +41,12 @@ fn residual_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
 
 /// Random test data: a non-negative sparse-ish `M` and factors with a few negative
 /// entries and a few entries just around `mu`.
-fn small_problem(seed: u32, m: usize, n: usize, d: usize) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
+fn small_problem(
+    seed: u32,
+    m: usize,
+    n: usize,
+    d: usize,
+) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
     let mut rs = RandomState::new(seed);
     let mm = Array2::from_shape_fn((m, n), |_| {
         let u = rs.random_sample();
@@ -75,7 +86,9 @@ fn rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     assert_eq!(a.dim(), b.dim());
     let scale = b.iter().fold(1.0f64, |s, x| s.max(x.abs()));
     let mut worst = 0.0f64;
-    Zip::from(a).and(b).for_each(|x, y| worst = worst.max((x - y).abs()));
+    Zip::from(a)
+        .and(b)
+        .for_each(|x, y| worst = worst.max((x - y).abs()));
     worst / scale
 }
 
@@ -106,7 +119,10 @@ fn dense_conversions_round_trip_f32_and_f64() {
 
     // Not a matrix: an error, not a panic.
     let v = Tensor::from_slice(&[1.0f32, 2.0]);
-    assert!(matches!(tensor_to_array::<f32>(&v), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(
+        tensor_to_array::<f32>(&v),
+        Err(Error::ShapeMismatch(_))
+    ));
 }
 
 #[test]
@@ -127,8 +143,14 @@ fn sparse_conversions_match_dense() {
 
     // The same matrix stored column-major converts the same way.
     let csc = csr.to_csc();
-    assert_eq!(to_f64(&csr_to_sparse_tensor(&csc, Kind::Double, CPU).unwrap()), m);
-    assert_eq!(to_f64(&csr_to_dense_tensor(&csc, Kind::Double, CPU).unwrap()), m);
+    assert_eq!(
+        to_f64(&csr_to_sparse_tensor(&csc, Kind::Double, CPU).unwrap()),
+        m
+    );
+    assert_eq!(
+        to_f64(&csr_to_dense_tensor(&csc, Kind::Double, CPU).unwrap()),
+        m
+    );
 
     // Sparse times dense agrees with ndarray.
     let x = ndarray::Array2::from_shape_fn((7, 3), |(i, j)| (i as f64) - 0.5 * (j as f64));
@@ -226,7 +248,10 @@ fn sparse_aware_gradients_and_residual_match_dense() {
     assert!((got - want).abs() < 1e-5 * want, "{got} vs {want}");
     let dense_rep = report_t(&f32_tensor(&m), &wt, &ht).unwrap();
     let sparse_rep = report_sparse_t(&sp, &wt, &ht).unwrap();
-    assert_eq!((dense_rep.neg_w, dense_rep.neg_h), (sparse_rep.neg_w, sparse_rep.neg_h));
+    assert_eq!(
+        (dense_rep.neg_w, dense_rep.neg_h),
+        (sparse_rep.neg_w, sparse_rep.neg_h)
+    );
     assert_eq!(dense_rep.min_w, sparse_rep.min_w);
 }
 
@@ -243,7 +268,10 @@ fn runner_anneals_and_reports_like_the_lesson() {
         .lr(0.05)
         .run(&mt, &mut wt, &mut ht, |i, r| seen.push((i, *r)))
         .unwrap();
-    assert_eq!(reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 10, 20]);
+    assert_eq!(
+        reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![0, 10, 20]
+    );
     assert_eq!(seen, reports);
 
     // Redo it in f64 with the annealing schedule written out.
@@ -284,17 +312,44 @@ fn bad_inputs_are_errors_not_panics() {
     let (m, w, h) = small_problem(8, 6, 5, 2);
     let (mt, mut wt, mut ht) = (f32_tensor(&m), f32_tensor(&w), f32_tensor(&h));
     let wrong = f32_tensor(&Array2::zeros((5, 2)));
-    assert!(matches!(grads_t(&mt, &wrong, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
-    assert!(matches!(report_t(&mt, &wt, &wrong), Err(Error::ShapeMismatch(_))));
-    assert!(matches!(upd_t(&mt, &mut wt, &mut ht, f64::NAN, 1.0, 1e-5), Err(Error::InvalidParameter { .. })));
-    assert!(ManualGd::new().report_every(0).run(&mt, &mut wt, &mut ht, |_, _| {}).is_err());
-    assert!(ManualGd::new().lr(-1.0).run(&mt, &mut wt, &mut ht, |_, _| {}).is_err());
+    assert!(matches!(
+        grads_t(&mt, &wrong, &ht, 1.0, 1e-5),
+        Err(Error::ShapeMismatch(_))
+    ));
+    assert!(matches!(
+        report_t(&mt, &wt, &wrong),
+        Err(Error::ShapeMismatch(_))
+    ));
+    assert!(matches!(
+        upd_t(&mt, &mut wt, &mut ht, f64::NAN, 1.0, 1e-5),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(ManualGd::new()
+        .report_every(0)
+        .run(&mt, &mut wt, &mut ht, |_, _| {})
+        .is_err());
+    assert!(ManualGd::new()
+        .lr(-1.0)
+        .run(&mt, &mut wt, &mut ht, |_, _| {})
+        .is_err());
     let v = Tensor::from_slice(&[1.0f32, 2.0]);
-    assert!(matches!(penalty_t(&wt, f64::INFINITY), Err(Error::InvalidParameter { .. })));
-    assert!(matches!(grads_t(&v, &wt, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
-    assert!(AdamNmf::new().betas(1.5, 0.9).run(&mt, &wt, &ht, |_, _| {}).is_err());
+    assert!(matches!(
+        penalty_t(&wt, f64::INFINITY),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        grads_t(&v, &wt, &ht, 1.0, 1e-5),
+        Err(Error::ShapeMismatch(_))
+    ));
+    assert!(AdamNmf::new()
+        .betas(1.5, 0.9)
+        .run(&mt, &wt, &ht, |_, _| {})
+        .is_err());
     let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), CPU).unwrap();
-    assert!(matches!(grads_sparse_t(&sp, &wrong, &ht, 1.0, 1e-5), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(
+        grads_sparse_t(&sp, &wrong, &ht, 1.0, 1e-5),
+        Err(Error::ShapeMismatch(_))
+    ));
     // A libtorch failure surfaces as Error::Torch.
     let bad = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
     let e: Error = bad.f_view([2, 2]).unwrap_err().into();
@@ -323,7 +378,10 @@ fn adam_matches_f64_reference() {
         .report_every(10)
         .run(&f32_tensor(&m), &f32_tensor(&w), &f32_tensor(&h), |_, _| {})
         .unwrap();
-    assert_eq!(fit.reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![9, 19, 29]);
+    assert_eq!(
+        fit.reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![9, 19, 29]
+    );
     assert!(!fit.w.requires_grad());
 
     let (lr, b1, b2, eps) = (1e-3, 0.9, 0.9, 1e-8);
@@ -336,14 +394,20 @@ fn adam_matches_f64_reference() {
         // d‖M − WH‖/dW = −R Hᵀ / ‖R‖; d mean(min(A,0)²)/dA = 2 min(A,0) / numel
         let gw = -(r.dot(&hr.t()) / nr) + wr.mapv(|x| 2.0 * x.min(0.0)) * (lam / wr.len() as f64);
         let gh = -(wr.t().dot(&r) / nr) + hr.mapv(|x| 2.0 * x.min(0.0)) * (lam / hr.len() as f64);
-        for (p, g, mm, vv) in [(&mut wr, gw, &mut m_w, &mut v_w), (&mut hr, gh, &mut m_h, &mut v_h)] {
+        for (p, g, mm, vv) in [
+            (&mut wr, gw, &mut m_w, &mut v_w),
+            (&mut hr, gh, &mut m_h, &mut v_h),
+        ] {
             *mm = &*mm * b1 + &g * (1.0 - b1);
             *vv = &*vv * b2 + &g.mapv(|x| x * x) * (1.0 - b2);
             let bc1 = 1.0 - b1.powi(t as i32);
             let bc2 = 1.0 - b2.powi(t as i32);
-            Zip::from(&mut *p).and(&*mm).and(&*vv).for_each(|x, &mv, &vv| {
-                *x -= lr * (mv / bc1) / ((vv / bc2).sqrt() + eps);
-            });
+            Zip::from(&mut *p)
+                .and(&*mm)
+                .and(&*vv)
+                .for_each(|x, &mv, &vv| {
+                    *x -= lr * (mv / bc1) / ((vv / bc2).sqrt() + eps);
+                });
         }
     }
     // Adam moves every entry by about lr per step, so compare on that scale.
@@ -366,7 +430,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch/lesson_torch.json.gz");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torch/lesson_torch.json.gz");
     let mut s = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("fixture missing"))
         .read_to_string(&mut s)
@@ -395,7 +460,12 @@ fn fixture() -> Fixture {
             .map(|t| t.as_str().unwrap().to_string())
             .collect(),
         adam: rows(&v["adam"]["reports"]),
-        intro: v["intro_grad"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
+        intro: v["intro_grad"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect(),
     }
 }
 
@@ -424,7 +494,10 @@ fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, what: &str) {
         want[1]
     );
     for (g, w, name) in [(got.min_w, want[2], "min W"), (got.min_h, want[3], "min H")] {
-        assert!((g - w).abs() <= 0.1 * w.abs() + 1e-5, "{what}: {name} {g} vs PyTorch {w}");
+        assert!(
+            (g - w).abs() <= 0.1 * w.abs() + 1e-5,
+            "{what}: {name} {g} vs PyTorch {w}"
+        );
     }
 }
 
@@ -433,8 +506,14 @@ fn check_topics(h: &Tensor, vocab: &[String], fx: &Fixture) {
     for t in &topics {
         println!("{t}");
     }
-    assert!(topics.iter().any(|t| t.split(' ').any(|w| w == "space")), "{topics:?}");
-    assert!(topics.iter().any(|t| t.split(' ').any(|w| w == "god")), "{topics:?}");
+    assert!(
+        topics.iter().any(|t| t.split(' ').any(|w| w == "space")),
+        "{topics:?}"
+    );
+    assert!(
+        topics.iter().any(|t| t.split(' ').any(|w| w == "god")),
+        "{topics:?}"
+    );
     // Same leading words as PyTorch's, topic by topic.
     for (got, want) in topics.iter().zip(&fx.topics) {
         let g: Vec<_> = got.split(' ').take(3).collect();
@@ -459,7 +538,10 @@ fn lesson_dense_steps_match_pytorch() {
     let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let start = report_t(&m, &w, &h).unwrap();
-    let reports = ManualGd::new().n_steps(101).run_printing(&m, &mut w, &mut h).unwrap();
+    let reports = ManualGd::new()
+        .n_steps(101)
+        .run_printing(&m, &mut w, &mut h)
+        .unwrap();
     assert_eq!(reports.len(), 2);
     for ((_, got), want) in reports.iter().zip(&fx.manual) {
         assert_report_close(got, want, 1e-4, "dense");
@@ -475,8 +557,13 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     let sp = SparseT::from_csr(&csr, CPU).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let t0 = std::time::Instant::now();
-    let reports = ManualGd::new().run_sparse_printing(&sp, &mut w, &mut h).unwrap();
-    println!("1000 sparse-aware steps: {:.2} s", t0.elapsed().as_secs_f64());
+    let reports = ManualGd::new()
+        .run_sparse_printing(&sp, &mut w, &mut h)
+        .unwrap();
+    println!(
+        "1000 sparse-aware steps: {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let fx = fixture();
     assert_eq!(reports.len(), fx.manual.len());
     for ((i, got), want) in reports.iter().zip(&fx.manual) {
@@ -501,7 +588,10 @@ fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
     let rd = gd.run(&m, &mut wd, &mut hd, |_, _| {}).unwrap();
     let rs = gd.run_sparse(&sp, &mut ws, &mut hs, |_, _| {}).unwrap();
     for ((i, a), (_, b)) in rd.iter().zip(&rs) {
-        assert!((a.residual - b.residual).abs() < 1e-4 * a.residual, "step {i}: {a} vs {b}");
+        assert!(
+            (a.residual - b.residual).abs() < 1e-4 * a.residual,
+            "step {i}: {a} vs {b}"
+        );
     }
     let dw = rel_diff(&to_f64(&ws), &to_f64(&wd));
     let dh = rel_diff(&to_f64(&hs), &to_f64(&hd));
@@ -516,7 +606,10 @@ fn lesson_adam_matches_pytorch() {
     let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
     let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let start = report_t(&m, &w, &h).unwrap().residual;
-    let fit = AdamNmf::new().n_steps(100).run_printing(&m, &w, &h).unwrap();
+    let fit = AdamNmf::new()
+        .n_steps(100)
+        .run_printing(&m, &w, &h)
+        .unwrap();
     let (i, got) = fit.reports[0];
     assert_eq!(i as f64, fx.adam[0][0]);
     assert_report_close(&got, &fx.adam[0], 1e-4, "adam");

@@ -11,10 +11,10 @@ pub fn run(_ctx: &mut Ctx, _rows: &mut Vec<Row>) -> topicmod::Result<()> {
 
 #[cfg(feature = "torch")]
 pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
+    use topicmod::torch::tch::Kind;
     use topicmod::torch::{
         csr_to_dense_tensor, pick_device, positive_random_init_t, AdamNmf, ManualGd, SparseT,
     };
-    use topicmod::torch::tch::Kind;
 
     let choice = pick_device();
     let device = choice.device;
@@ -34,7 +34,10 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
             err.get_or_insert(e);
         }
     });
-    rows.push(Row::new(&format!("100 manual GD steps (tch, dense, {dev})"), t));
+    rows.push(Row::new(
+        &format!("100 manual GD steps (tch, dense, {dev})"),
+        t,
+    ));
 
     let adam = AdamNmf::new().n_steps(100);
     let t = median_time(1, || {
@@ -51,7 +54,10 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
             err.get_or_insert(e);
         }
     });
-    rows.push(Row::new(&format!("1000 sparse-aware steps (tch, {dev})"), t));
+    rows.push(Row::new(
+        &format!("1000 sparse-aware steps (tch, {dev})"),
+        t,
+    ));
     match err {
         Some(e) => Err(e),
         None => Ok(()),
