@@ -59,6 +59,26 @@ pub use strip::{
 use crate::rng::RandomState;
 use crate::{Error, Result};
 
+/// Builder setters that store their argument in the field of the same name: inside an
+/// `impl` block, each entry `name: Type` (with its doc comment before it) becomes
+/// `pub fn name(mut self, name: Type) -> Self`.
+macro_rules! field_setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
+/// The names as owned strings (category and extension lists of the builders).
+fn owned_strings<S: AsRef<str>>(names: &[S]) -> Vec<String> {
+    names.iter().map(|c| c.as_ref().to_string()).collect()
+}
+
 /// The four newsgroups of the lesson.
 pub const LESSON_CATEGORIES: [&str; 4] = [
     "alt.atheism",
@@ -184,27 +204,20 @@ impl LoadFilesOptions {
     }
     /// Keep only these category folders.
     pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
-        self.categories = Some(cats.iter().map(|c| c.as_ref().to_string()).collect());
+        self.categories = Some(owned_strings(cats));
         self
     }
-    /// Read the files' text or not.
-    pub fn load_content(mut self, yes: bool) -> Self {
-        self.load_content = yes;
-        self
-    }
-    /// Permute the documents or keep them sorted.
-    pub fn shuffle(mut self, yes: bool) -> Self {
-        self.shuffle = yes;
-        self
-    }
-    /// Seed of the permutation.
-    pub fn random_state(mut self, seed: u32) -> Self {
-        self.random_state = seed;
-        self
+    field_setters! {
+        /// Read the files' text or not.
+        load_content: bool,
+        /// Permute the documents or keep them sorted.
+        shuffle: bool,
+        /// Seed of the permutation.
+        random_state: u32,
     }
     /// Keep only files with these extensions (`".txt"`, with the dot).
     pub fn allowed_extensions<S: AsRef<str>>(mut self, exts: &[S]) -> Self {
-        self.allowed_extensions = Some(exts.iter().map(|c| c.as_ref().to_string()).collect());
+        self.allowed_extensions = Some(owned_strings(exts));
         self
     }
 }
@@ -334,30 +347,22 @@ impl FetchOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Train, test or all.
-    pub fn subset(mut self, subset: Subset) -> Self {
-        self.subset = subset;
-        self
+    field_setters! {
+        /// Train, test or all.
+        subset: Subset,
     }
     /// Keep only these groups (their labels follow the sorted order of the names).
     pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
-        self.categories = Some(cats.iter().map(|c| c.as_ref().to_string()).collect());
+        self.categories = Some(owned_strings(cats));
         self
     }
-    /// Parts of the posts to remove.
-    pub fn remove(mut self, remove: Remove) -> Self {
-        self.remove = remove;
-        self
-    }
-    /// Permute the result or not.
-    pub fn shuffle(mut self, yes: bool) -> Self {
-        self.shuffle = yes;
-        self
-    }
-    /// Seed of the final permutation.
-    pub fn random_state(mut self, seed: u32) -> Self {
-        self.random_state = seed;
-        self
+    field_setters! {
+        /// Parts of the posts to remove.
+        remove: Remove,
+        /// Permute the result or not.
+        shuffle: bool,
+        /// Seed of the final permutation.
+        random_state: u32,
     }
     /// Folder for the archive and the parsed cache.
     pub fn data_home(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -369,15 +374,11 @@ impl FetchOptions {
         self.cache_dir = Some(dir.into());
         self
     }
-    /// Allow or forbid downloading the archive.
-    pub fn download_if_missing(mut self, yes: bool) -> Self {
-        self.download_if_missing = yes;
-        self
-    }
-    /// Download from somewhere else (a mirror, or a test server).
-    pub fn source(mut self, source: ArchiveSource) -> Self {
-        self.source = source;
-        self
+    field_setters! {
+        /// Allow or forbid downloading the archive.
+        download_if_missing: bool,
+        /// Download from somewhere else (a mirror, or a test server).
+        source: ArchiveSource,
     }
 
     /// Loads the corpus; see [`fetch_20newsgroups`].
@@ -444,18 +445,23 @@ pub fn lesson_corpus(subset: Subset) -> Result<Dataset> {
         .fetch()
 }
 
+/// Modification time in nanoseconds since the Unix epoch; 0 where the platform or the
+/// file system does not tell.
+fn mtime_nanos(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// The cache key of the data: what identifies this archive (or these folders).
 fn data_key(data: &Data, folder: &str) -> Result<String> {
     match data {
         Data::Archive(p) => {
             use std::io::{Read, Seek, SeekFrom};
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
+            let mtime = mtime_nanos(&meta);
             // The first and last 64 KiB catch a different archive with the same size and time.
             let mut f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
             let mut h = Sha256::new();
@@ -479,12 +485,7 @@ fn data_key(data: &Data, folder: &str) -> Result<String> {
             for name in std::iter::once(String::new()).chain(raw::sorted_names(&sub)?) {
                 let p = sub.join(&name);
                 let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
+                let mtime = mtime_nanos(&meta);
                 key.push_str(&format!(" {name}:{mtime}"));
             }
             Ok(key)

@@ -115,36 +115,54 @@ fn min_of(values: impl Iterator<Item = f64>, has_implicit_zero: bool) -> f64 {
 }
 
 /// `A X` for CSR `A` (`m x n`) and dense `X` (`n x k`); works for CSC storage too.
+///
+/// Row `i` of the result is `sum_j A[i, j] X[j, :]`, accumulated in stored order.
 pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(n, x.nrows(), "csr_dot_dense: inner dimensions differ");
-    let k = x.ncols();
     if a.is_csc() {
         return csr_t_dot_dense(&a.transpose_view().to_owned(), x);
     }
+    let k = x.ncols();
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().expect("standard layout is contiguous");
     let mut out = Array2::<f64>::zeros((m, k));
-    for (i, row) in a.outer_iterator().enumerate() {
-        let mut o = out.row_mut(i);
-        for (j, &v) in row.iter() {
-            o.scaled_add(v, &x.row(j));
+    let os = out.as_slice_mut().expect("fresh array is contiguous");
+    let (ip, ix, dv) = (a.indptr(), a.indices(), a.data());
+    let ip = ip.raw_storage();
+    for (i, o) in os.chunks_exact_mut(k.max(1)).take(m).enumerate() {
+        for t in ip[i] - ip[0]..ip[i + 1] - ip[0] {
+            let v = dv[t];
+            for (oc, &xc) in o.iter_mut().zip(&xs[ix[t] * k..(ix[t] + 1) * k]) {
+                *oc += v * xc;
+            }
         }
     }
     out
 }
 
 /// `A^T X` for CSR `A` (`m x n`) and dense `X` (`m x k`), without forming `A^T`.
+///
+/// Row `i` of `X`, scaled by `A[i, j]`, is added into row `j` of the result.
 pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(m, x.nrows(), "csr_t_dot_dense: inner dimensions differ");
-    let k = x.ncols();
     if a.is_csc() {
         return csr_dot_dense(&a.transpose_view().to_owned(), x);
     }
+    let k = x.ncols();
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().expect("standard layout is contiguous");
     let mut out = Array2::<f64>::zeros((n, k));
-    for (i, row) in a.outer_iterator().enumerate() {
-        let xi = x.row(i);
-        for (j, &v) in row.iter() {
-            out.row_mut(j).scaled_add(v, &xi);
+    let os = out.as_slice_mut().expect("fresh array is contiguous");
+    let (ip, ix, dv) = (a.indptr(), a.indices(), a.data());
+    let ip = ip.raw_storage();
+    for (i, r) in xs.chunks_exact(k.max(1)).take(m).enumerate() {
+        for t in ip[i] - ip[0]..ip[i + 1] - ip[0] {
+            let v = dv[t];
+            for (oc, &rc) in os[ix[t] * k..(ix[t] + 1) * k].iter_mut().zip(r) {
+                *oc += v * rc;
+            }
         }
     }
     out
@@ -207,6 +225,19 @@ mod tests {
         assert_eq!(s.sum_sq(), 14.0);
         assert!((s.mean_all() - 1.0).abs() < 1e-15);
         assert_eq!(s.to_array(), a);
+    }
+
+    #[test]
+    fn strided_inputs_and_csc_storage() {
+        let a = array![[1.0, 0.0, 2.0], [0.0, -1.0, 3.0]];
+        let s = dense_to_csr(&a);
+        let xt = array![[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]];
+        assert_eq!(s.matmul(&xt.t()), a.dot(&xt.t()));
+        let yt = array![[1.0, -1.0], [0.5, 2.0]];
+        assert_eq!(s.t_matmul(&yt.t()), a.t().dot(&yt.t()));
+        let csc = s.to_other_storage();
+        assert_eq!(csr_dot_dense(&csc, &xt.t()), a.dot(&xt.t()));
+        assert_eq!(csr_t_dot_dense(&csc, &yt.t()), a.t().dot(&yt.t()));
     }
 
     #[test]

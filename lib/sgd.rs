@@ -1,1 +1,902 @@
-//! (to be written)
+//! The lesson's hand-written NMF: plain gradient descent with a soft non-negativity penalty.
+//!
+//! We fit `W` (`m x d`) and `H` (`d x n`) to a data matrix `M` (`m x n`) by minimising
+//!
+//! ```text
+//! f(W, H) = 1/2 ||M - W H||_F^2 + lam * (P(W) + P(H))
+//! ```
+//!
+//! where the penalty `P` only acts on entries below a small threshold `mu`. With the
+//! residual `R = W H - M` one gradient step is
+//!
+//! ```text
+//! dW = R H^T + lam * penalty(W, mu)        dH = W^T R + lam * penalty(H, mu)
+//! W <- W - lr dW                           H <- H - lr dH
+//! ```
+//!
+//! (both gradients use the `W`, `H` from before the step). `penalty(A, mu)` is `0` where
+//! `A >= mu` and `A - mu` elsewhere ([`penalty`]). The lesson's NumPy code computed the
+//! "elsewhere" value with `np.min(A - mu, 0)`, which is the minimum of each *column*
+//! broadcast down that column, not an elementwise minimum; [`penalty_column_min`]
+//! reproduces that quirk and [`Penalty::ColumnMin`] runs the whole descent with it.
+//!
+//! Two back ends compute the same numbers:
+//!
+//! Neither back end stores the `m x n` residual. Both use
+//! `R H^T = W (H H^T) - M H^T` and `W^T R = (W^T W) H - W^T M`, so a step needs `M` only
+//! through the products `M H^T` and `W^T M`:
+//!
+//! * dense `M` ([`grads`], [`upd`], [`report`]): two BLAS products, two passes over `M`;
+//!   the reported `||M - W H||_F` is summed tile by tile (`R_t = W_i H_j - M_ij` in one
+//!   reused 1 MiB buffer);
+//! * sparse (CSR) `M` ([`grads_sparse`], [`upd_sparse`], [`report_sparse`]): the products
+//!   cost `O(nnz d)`, the rest `O((m + n) d^2)`, and the residual comes from
+//!   `||M - W H||_F^2 = ||M||_F^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T))`.
+//!
+//! Both implement [`GdData`], which [`GradientDescent`] drives.
+//!
+//! ```
+//! use ndarray::array;
+//! use topicmod::sgd::{positive_random_init, report, upd};
+//! let m = array![[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]];
+//! let (mut w, mut h) = positive_random_init(2, 3, 2, 0).unwrap();
+//! let before = report(&m, &w, &h).unwrap().residual;
+//! for _ in 0..100 {
+//!     upd(&m, &mut w, &mut h, 0.05).unwrap();
+//! }
+//! assert!(report(&m, &w, &h).unwrap().residual < before);
+//! ```
+
+use std::fmt;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Data, DataMut, Ix2, Zip};
+
+use crate::error::{Error, Result};
+use crate::linop::Csr;
+use crate::rng::RandomState;
+
+/// The lesson's penalty weight `lam`.
+pub const LESSON_LAM: f64 = 1e3;
+/// The lesson's learning rate `lr`.
+pub const LESSON_LR: f64 = 1e-2;
+/// The lesson's penalty threshold `mu`.
+pub const LESSON_MU: f64 = 1e-6;
+/// The lesson's number of topics `d`.
+pub const LESSON_D: usize = 5;
+
+/// Rows and columns of one residual tile in the dense back end (`64 x 2048` doubles = 1 MiB).
+const TILE_ROWS: usize = 64;
+const TILE_COLS: usize = 2048;
+
+/// Which penalty the descent applies to entries below `mu`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Penalty {
+    /// The intended `min(A - mu, 0)`, entry by entry ([`penalty`]).
+    #[default]
+    Elementwise,
+    /// The lesson's `np.min(A - mu, 0)`: each column's minimum ([`penalty_column_min`]).
+    ColumnMin,
+}
+
+/// Hyper-parameters of one gradient step: `W -= lr (R H^T + lam penalty(W, mu))`, same for `H`.
+///
+/// `GdParams::default()` holds the lesson's values (`lam = 1e3`, `mu = 1e-6`, `lr = 1e-2`,
+/// elementwise penalty).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GdParams {
+    /// Penalty weight.
+    pub lam: f64,
+    /// Threshold below which the penalty acts.
+    pub mu: f64,
+    /// Learning rate (step size).
+    pub lr: f64,
+    /// Elementwise (intended) or column-minimum (the lesson's original code).
+    pub penalty: Penalty,
+}
+
+impl Default for GdParams {
+    fn default() -> Self {
+        GdParams {
+            lam: LESSON_LAM,
+            mu: LESSON_MU,
+            lr: LESSON_LR,
+            penalty: Penalty::Elementwise,
+        }
+    }
+}
+
+impl GdParams {
+    /// The lesson's values; same as `default()`.
+    pub fn lesson() -> Self {
+        Self::default()
+    }
+    /// Set the penalty weight.
+    pub fn lam(mut self, lam: f64) -> Self {
+        self.lam = lam;
+        self
+    }
+    /// Set the penalty threshold.
+    pub fn mu(mut self, mu: f64) -> Self {
+        self.mu = mu;
+        self
+    }
+    /// Set the learning rate.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.lr = lr;
+        self
+    }
+    /// Choose the penalty variant.
+    pub fn penalty(mut self, penalty: Penalty) -> Self {
+        self.penalty = penalty;
+        self
+    }
+    /// `Err(InvalidParameter)` unless `lam`, `mu`, `lr` are finite (`lam`, `lr` also `>= 0`).
+    pub fn validate(&self) -> Result<()> {
+        check_lam_mu(self.lam, self.mu)?;
+        if !self.lr.is_finite() || self.lr < 0.0 {
+            return Err(Error::param(
+                "lr",
+                format!("must be finite and >= 0, got {}", self.lr),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_lam_mu(lam: f64, mu: f64) -> Result<()> {
+    if !lam.is_finite() || lam < 0.0 {
+        return Err(Error::param(
+            "lam",
+            format!("must be finite and >= 0, got {lam}"),
+        ));
+    }
+    if !mu.is_finite() {
+        return Err(Error::param("mu", format!("must be finite, got {mu}")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// penalties
+
+/// The intended penalty: `0` where `a >= mu`, else `a - mu` (that is `min(a - mu, 0)`).
+///
+/// ```
+/// use ndarray::array;
+/// let p = topicmod::sgd::penalty(&array![[1.0, -2.0], [-1.0, 3.0]], 0.0);
+/// assert_eq!(p, array![[0.0, -2.0], [-1.0, 0.0]]);
+/// ```
+pub fn penalty<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
+    a.mapv(|x| elementwise_penalty(x, mu))
+}
+
+/// The lesson's original penalty, `np.where(A >= mu, 0, np.min(A - mu, 0))`.
+///
+/// `np.min(X, 0)` reduces along axis 0, so every entry below `mu` receives the minimum
+/// of `A - mu` over its whole column, not its own `a - mu`. Kept so the quirk stays
+/// demonstrable; [`penalty`] is what the lesson meant.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, -2.0], [-1.0, -3.0]];
+/// let p = topicmod::sgd::penalty_column_min(&a, 0.0);
+/// assert_eq!(p, array![[0.0, -3.0], [-1.0, -3.0]]);
+/// assert_ne!(p, topicmod::sgd::penalty(&a, 0.0));
+/// ```
+pub fn penalty_column_min<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
+    let colmin = column_minima(&a.view(), mu);
+    let mut out = Array2::zeros(a.raw_dim());
+    Zip::from(out.rows_mut())
+        .and(a.rows())
+        .for_each(|mut o, r| {
+            Zip::from(&mut o)
+                .and(&r)
+                .and(&colmin)
+                .for_each(|o, &x, &cm| {
+                    *o = if x >= mu { 0.0 } else { cm };
+                })
+        });
+    out
+}
+
+#[inline]
+fn elementwise_penalty(x: f64, mu: f64) -> f64 {
+    // `x >= mu` is false for NaN, and NaN - mu stays NaN, as in NumPy.
+    if x >= mu {
+        0.0
+    } else {
+        x - mu
+    }
+}
+
+/// Minimum of `a - mu` down each column; NaN if the column holds a NaN (as `np.min`).
+fn column_minima(a: &ArrayView2<f64>, mu: f64) -> ndarray::Array1<f64> {
+    a.fold_axis(Axis(0), f64::INFINITY, |&acc, &x| {
+        let v = x - mu;
+        if acc.is_nan() || v.is_nan() {
+            f64::NAN
+        } else {
+            acc.min(v)
+        }
+    })
+}
+
+/// `a <- a - lr (g + lam * penalty(a, mu))`, the penalty fused into the update.
+fn apply_step(a: &mut ArrayViewMut2<f64>, g: &Array2<f64>, p: &GdParams) {
+    let (lam, mu, lr) = (p.lam, p.mu, p.lr);
+    match p.penalty {
+        Penalty::Elementwise => Zip::from(a).and(g).for_each(|x, &gx| {
+            *x -= lr * (gx + elementwise_penalty(*x, mu) * lam);
+        }),
+        Penalty::ColumnMin => {
+            let colmin = column_minima(&a.view(), mu);
+            Zip::from(a.rows_mut()).and(g.rows()).for_each(|mut r, gr| {
+                Zip::from(&mut r)
+                    .and(&gr)
+                    .and(&colmin)
+                    .for_each(|x, &gx, &cm| {
+                        let pen = if *x >= mu { 0.0 } else { cm };
+                        *x -= lr * (gx + pen * lam);
+                    })
+            });
+        }
+    }
+}
+
+fn penalty_of(a: &ArrayView2<f64>, kind: Penalty, mu: f64) -> Array2<f64> {
+    match kind {
+        Penalty::Elementwise => penalty(a, mu),
+        Penalty::ColumnMin => penalty_column_min(a, mu),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// the data matrix
+
+/// A data matrix `M` the descent can fit: it supplies the two residual products and the
+/// residual norm for given factors, each without storing `R = W H - M`.
+///
+/// Implemented for dense arrays (any `ndarray` storage) and for [`Csr`]. The caller
+/// ([`grads_with`], [`upd_with`], [`report_with`]) checks the shapes first.
+pub trait GdData {
+    /// `(m, n)`.
+    fn gd_dims(&self) -> (usize, usize);
+    /// `(R H^T, W^T R)` with `R = W H - M`: shapes `(m, d)` and `(d, n)`.
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>);
+    /// `||M - W H||_F`.
+    fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64;
+}
+
+impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
+    fn gd_dims(&self) -> (usize, usize) {
+        self.dim()
+    }
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>) {
+        // two BLAS passes over M; nothing of size m x n is allocated
+        let mht = self.dot(&h.t());
+        let wtm = w.t().dot(self);
+        products_from(w, h, &mht.view(), &wtm.view())
+    }
+    fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
+        let mut ss = 0.0;
+        for_each_residual_tile(&self.view(), w, h, |t| {
+            ss += t.iter().map(|v| v * v).sum::<f64>();
+        });
+        ss.sqrt()
+    }
+}
+
+/// Walks `R = W H - M` in `TILE_ROWS x TILE_COLS` tiles held in one reused buffer.
+fn for_each_residual_tile<F: FnMut(&ArrayView2<f64>)>(
+    m: &ArrayView2<f64>,
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
+    mut f: F,
+) {
+    let (rows, cols) = m.dim();
+    let mut buf = Array2::<f64>::zeros((TILE_ROWS.min(rows), TILE_COLS.min(cols)));
+    for i0 in (0..rows).step_by(TILE_ROWS) {
+        let i1 = (i0 + TILE_ROWS).min(rows);
+        let wb = w.slice(s![i0..i1, ..]);
+        for j0 in (0..cols).step_by(TILE_COLS) {
+            let j1 = (j0 + TILE_COLS).min(cols);
+            let hb = h.slice(s![.., j0..j1]);
+            let mut t = buf.slice_mut(s![..i1 - i0, ..j1 - j0]);
+            t.assign(&m.slice(s![i0..i1, j0..j1]));
+            // t <- W_i H_j - M_ij
+            general_mat_mul(1.0, &wb, &hb, -1.0, &mut t);
+            f(&t.view());
+        }
+    }
+}
+
+/// `(R H^T, W^T R)` from `M H^T` (`m x d`) and `W^T M` (`d x n`):
+/// `R H^T = W (H H^T) - M H^T`, `W^T R = (W^T W) H - W^T M`.
+///
+/// The small products are plain loops: with `d` this small, BLAS calls cost more in
+/// threading overhead than they save.
+fn products_from(
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
+    mht: &ArrayView2<f64>,
+    wtm: &ArrayView2<f64>,
+) -> (Array2<f64>, Array2<f64>) {
+    let d = w.ncols();
+    let hht = gram_rows(h);
+    let wtw = gram_rows(&w.t());
+    let mut rht = Array2::<f64>::zeros(mht.raw_dim());
+    Zip::from(rht.rows_mut())
+        .and(w.rows())
+        .and(mht.rows())
+        .for_each(|mut o, wr, mr| {
+            for k in 0..d {
+                let mut acc = 0.0;
+                for l in 0..d {
+                    acc += wr[l] * hht[[l, k]];
+                }
+                o[k] = acc - mr[k];
+            }
+        });
+    let mut wtr = Array2::<f64>::zeros(wtm.raw_dim());
+    for k in 0..d {
+        let mut o = wtr.row_mut(k);
+        for l in 0..d {
+            let c = wtw[[k, l]];
+            Zip::from(&mut o)
+                .and(&h.row(l))
+                .for_each(|o, &x| *o += c * x);
+        }
+        Zip::from(&mut o).and(&wtm.row(k)).for_each(|o, &x| *o -= x);
+    }
+    (rht, wtr)
+}
+
+/// `A A^T` for a short, wide `A` (`d x n`), by direct dot products of rows.
+fn gram_rows(a: &ArrayView2<f64>) -> Array2<f64> {
+    let d = a.nrows();
+    let mut g = Array2::<f64>::zeros((d, d));
+    for p in 0..d {
+        for q in 0..=p {
+            let v = Zip::from(&a.row(p))
+                .and(&a.row(q))
+                .fold(0.0, |acc, &x, &y| acc + x * y);
+            g[[p, q]] = v;
+            g[[q, p]] = v;
+        }
+    }
+    g
+}
+
+impl GdData for Csr {
+    fn gd_dims(&self) -> (usize, usize) {
+        self.shape()
+    }
+    fn residual_products(
+        &self,
+        w: &ArrayView2<f64>,
+        h: &ArrayView2<f64>,
+    ) -> (Array2<f64>, Array2<f64>) {
+        let mht = sparse_mht(self, h);
+        let mtw = sparse_mtw(self, w);
+        products_from(w, h, &mht.view(), &mtw.t())
+    }
+    fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
+        // ||M||^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T)); the Gram matrices are symmetric
+        let hht = gram_rows(h);
+        let wtw = gram_rows(&w.t());
+        let mht = sparse_mht(self, h);
+        let m_sq: f64 = self.data().iter().map(|v| v * v).sum();
+        let cross: f64 = Zip::from(w).and(&mht).fold(0.0, |acc, &a, &b| acc + a * b);
+        let gram: f64 = Zip::from(&wtw)
+            .and(&hht)
+            .fold(0.0, |acc, &a, &b| acc + a * b);
+        (m_sq - 2.0 * cross + gram).max(0.0).sqrt()
+    }
+}
+
+/// `M H^T` (`m x d`) for sparse `M` (CSR or CSC storage).
+fn sparse_mht(m: &Csr, h: &ArrayView2<f64>) -> Array2<f64> {
+    sparse_product::<false>(m, &h.t())
+}
+
+/// `M^T W` (`n x d`) for sparse `M` (CSR or CSC storage).
+fn sparse_mtw(m: &Csr, w: &ArrayView2<f64>) -> Array2<f64> {
+    sparse_product::<true>(m, w)
+}
+
+/// `M X` (`TRANSPOSE = false`, `X` is `n x d`) or `M^T X` (`TRANSPOSE = true`, `X` is
+/// `m x d`) for sparse `M`: every stored `M[i, j] = v` adds `v X[j, :]` to row `i` of the
+/// result (or `v X[i, :]` to row `j`), in the storage order of `M`.
+fn sparse_product<const TRANSPOSE: bool>(m: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
+    let d = x.ncols();
+    let xs = x.as_standard_layout();
+    let xsl = xs.as_slice().expect("standard layout");
+    let rows = if TRANSPOSE { m.cols() } else { m.rows() };
+    let mut prod = Array2::<f64>::zeros((rows, d));
+    let out = prod.as_slice_mut().expect("fresh array");
+    for (&v, (i, j)) in m.iter() {
+        let (to, from) = if TRANSPOSE { (j, i) } else { (i, j) };
+        let o = &mut out[to * d..(to + 1) * d];
+        let x = &xsl[from * d..(from + 1) * d];
+        for k in 0..d {
+            o[k] += v * x[k];
+        }
+    }
+    prod
+}
+
+// ---------------------------------------------------------------------------------------
+// shapes
+
+fn check_shapes<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> Result<()> {
+    let (rows, cols) = m.gd_dims();
+    if w.nrows() != rows || h.ncols() != cols || w.ncols() != h.nrows() {
+        return Err(Error::ShapeMismatch(format!(
+            "M is {rows} x {cols} but W is {} x {} and H is {} x {} (need W: m x d, H: d x n)",
+            w.nrows(),
+            w.ncols(),
+            h.nrows(),
+            h.ncols()
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// generic entry points
+
+/// `(dW, dH)` for any [`GdData`]: `dW = R H^T + lam penalty(W, mu)`, `dH = W^T R + lam penalty(H, mu)`.
+pub fn grads_with<D, S1, S2>(
+    m: &D,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+    params: &GdParams,
+) -> Result<(Array2<f64>, Array2<f64>)>
+where
+    D: GdData + ?Sized,
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    check_lam_mu(params.lam, params.mu)?;
+    let (w, h) = (w.view(), h.view());
+    check_shapes(m, &w, &h)?;
+    let (mut dw, mut dh) = m.residual_products(&w, &h);
+    dw.scaled_add(params.lam, &penalty_of(&w, params.penalty, params.mu));
+    dh.scaled_add(params.lam, &penalty_of(&h, params.penalty, params.mu));
+    Ok((dw, dh))
+}
+
+/// One step in place for any [`GdData`]: `W -= lr dW`, `H -= lr dH`, both gradients taken
+/// at the old `(W, H)`; the penalty is fused into the update (no `dW`/`dH` temporaries
+/// beyond the residual products).
+pub fn upd_with<D, S1, S2>(
+    m: &D,
+    w: &mut ArrayBase<S1, Ix2>,
+    h: &mut ArrayBase<S2, Ix2>,
+    params: &GdParams,
+) -> Result<()>
+where
+    D: GdData + ?Sized,
+    S1: DataMut<Elem = f64>,
+    S2: DataMut<Elem = f64>,
+{
+    params.validate()?;
+    check_shapes(m, &w.view(), &h.view())?;
+    step_unchecked(m, &mut w.view_mut(), &mut h.view_mut(), params);
+    Ok(())
+}
+
+fn step_unchecked<D: GdData + ?Sized>(
+    m: &D,
+    w: &mut ArrayViewMut2<f64>,
+    h: &mut ArrayViewMut2<f64>,
+    params: &GdParams,
+) {
+    let (rht, wtr) = m.residual_products(&w.view(), &h.view());
+    apply_step(w, &rht, params);
+    apply_step(h, &wtr, params);
+}
+
+/// [`Report`] for any [`GdData`].
+pub fn report_with<D, S1, S2>(
+    m: &D,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
+where
+    D: GdData + ?Sized,
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    let (w, h) = (w.view(), h.view());
+    check_shapes(m, &w, &h)?;
+    Ok(report_unchecked(m, &w, &h))
+}
+
+fn report_unchecked<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> Report {
+    let min = |a: &ArrayView2<f64>| {
+        a.iter().fold(f64::INFINITY, |acc, &x| {
+            if x.is_nan() || acc.is_nan() {
+                f64::NAN
+            } else {
+                acc.min(x)
+            }
+        })
+    };
+    Report {
+        residual: m.residual_norm(w, h),
+        w_min: min(w),
+        h_min: min(h),
+        w_negatives: w.iter().filter(|&&x| x < 0.0).count(),
+        h_negatives: h.iter().filter(|&&x| x < 0.0).count(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// dense and sparse shorthands
+
+/// Gradients for dense `M` with the intended (elementwise) penalty.
+pub fn grads<S, S1, S2>(
+    m: &ArrayBase<S, Ix2>,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+    lam: f64,
+    mu: f64,
+) -> Result<(Array2<f64>, Array2<f64>)>
+where
+    S: Data<Elem = f64>,
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    grads_with(m, w, h, &GdParams::default().lam(lam).mu(mu))
+}
+
+/// The lesson's `upd(M, W, H, lr)` for dense `M`: one step with `lam = LESSON_LAM`,
+/// `mu = LESSON_MU` and the intended penalty.
+pub fn upd<S, S1, S2>(
+    m: &ArrayBase<S, Ix2>,
+    w: &mut ArrayBase<S1, Ix2>,
+    h: &mut ArrayBase<S2, Ix2>,
+    lr: f64,
+) -> Result<()>
+where
+    S: Data<Elem = f64>,
+    S1: DataMut<Elem = f64>,
+    S2: DataMut<Elem = f64>,
+{
+    upd_with(m, w, h, &GdParams::default().lr(lr))
+}
+
+/// The lesson's `report(M, W, H)` for dense `M`.
+pub fn report<S, S1, S2>(
+    m: &ArrayBase<S, Ix2>,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
+where
+    S: Data<Elem = f64>,
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    report_with(m, w, h)
+}
+
+/// [`grads`] for sparse `M`, without forming `W H - M`.
+pub fn grads_sparse<S1, S2>(
+    m: &Csr,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+    lam: f64,
+    mu: f64,
+) -> Result<(Array2<f64>, Array2<f64>)>
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    grads_with(m, w, h, &GdParams::default().lam(lam).mu(mu))
+}
+
+/// [`upd`] for sparse `M`.
+pub fn upd_sparse<S1, S2>(
+    m: &Csr,
+    w: &mut ArrayBase<S1, Ix2>,
+    h: &mut ArrayBase<S2, Ix2>,
+    lr: f64,
+) -> Result<()>
+where
+    S1: DataMut<Elem = f64>,
+    S2: DataMut<Elem = f64>,
+{
+    upd_with(m, w, h, &GdParams::default().lr(lr))
+}
+
+/// [`report`] for sparse `M`; the residual comes from the trace identity.
+pub fn report_sparse<S1, S2>(
+    m: &Csr,
+    w: &ArrayBase<S1, Ix2>,
+    h: &ArrayBase<S2, Ix2>,
+) -> Result<Report>
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    report_with(m, w, h)
+}
+
+// ---------------------------------------------------------------------------------------
+// report and init
+
+/// What the lesson prints after a step: `||M - W H||_F`, the smallest entries of `W`
+/// and `H`, and how many entries of each are negative.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    /// `||M - W H||_F`.
+    pub residual: f64,
+    /// `min W`.
+    pub w_min: f64,
+    /// `min H`.
+    pub h_min: f64,
+    /// Number of entries `< 0` in `W`.
+    pub w_negatives: usize,
+    /// Number of entries `< 0` in `H`.
+    pub h_negatives: usize,
+}
+
+impl fmt::Display for Report {
+    /// One line, like the lesson's `print(norm, W.min(), H.min(), negW, negH)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} {:?} {:?} {} {}",
+            self.residual, self.w_min, self.h_min, self.w_negatives, self.h_negatives
+        )
+    }
+}
+
+/// The lesson's start: `W = |N(0, 0.01)|` (`m x d`) then `H = |N(0, 0.01)|` (`d x n`),
+/// drawn in C order from NumPy's legacy generator, so `seed` reproduces
+/// `np.random.seed(seed); W = np.abs(np.random.normal(scale=0.01, size=(m, d)))`, then `H`.
+pub fn positive_random_init(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: u32,
+) -> Result<(Array2<f64>, Array2<f64>)> {
+    for (name, v) in [("m", m), ("n", n), ("d", d)] {
+        if v == 0 {
+            return Err(Error::param(name, "must be at least 1"));
+        }
+    }
+    let mut rng = RandomState::new(seed);
+    let w = Array2::from_shape_simple_fn((m, d), || rng.normal(0.0, 0.01).abs());
+    let h = Array2::from_shape_simple_fn((d, n), || rng.normal(0.0, 0.01).abs());
+    Ok((w, h))
+}
+
+// ---------------------------------------------------------------------------------------
+// driver
+
+/// Runs the descent on a borrowed data matrix while owning the factors.
+///
+/// ```
+/// use ndarray::array;
+/// use topicmod::sgd::{GdParams, GradientDescent};
+/// let m = array![[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]];
+/// let mut gd = GradientDescent::with_random_init(&m, 2, 0, GdParams::default().lr(0.05)).unwrap();
+/// let mut seen = Vec::new();
+/// gd.run(50, 10, |step, r| seen.push((step, r.residual)));
+/// assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 11, 21, 31, 41]);
+/// assert_eq!(gd.steps(), 50);
+/// ```
+#[derive(Debug)]
+pub struct GradientDescent<'a, D: GdData + ?Sized> {
+    data: &'a D,
+    w: Array2<f64>,
+    h: Array2<f64>,
+    params: GdParams,
+    steps: usize,
+}
+
+impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
+    /// Starts from given factors; checks shapes and parameters.
+    pub fn new(data: &'a D, w: Array2<f64>, h: Array2<f64>, params: GdParams) -> Result<Self> {
+        params.validate()?;
+        check_shapes(data, &w.view(), &h.view())?;
+        Ok(GradientDescent {
+            data,
+            w,
+            h,
+            params,
+            steps: 0,
+        })
+    }
+
+    /// Starts from [`positive_random_init`]`(m, n, d, seed)`.
+    pub fn with_random_init(data: &'a D, d: usize, seed: u32, params: GdParams) -> Result<Self> {
+        let (m, n) = data.gd_dims();
+        let (w, h) = positive_random_init(m, n, d, seed)?;
+        Self::new(data, w, h, params)
+    }
+
+    /// One update of `W` and `H`.
+    pub fn step(&mut self) {
+        step_unchecked(
+            self.data,
+            &mut self.w.view_mut(),
+            &mut self.h.view_mut(),
+            &self.params,
+        );
+        self.steps += 1;
+    }
+
+    /// `n_steps` updates. As in the lesson's loop, after update `i` (counting from 0 within
+    /// this call) with `i % report_every == 0`, `callback(total steps so far, &report)` is
+    /// called; `report_every == 0` never reports.
+    pub fn run(
+        &mut self,
+        n_steps: usize,
+        report_every: usize,
+        mut callback: impl FnMut(usize, &Report),
+    ) {
+        for i in 0..n_steps {
+            self.step();
+            if report_every > 0 && i % report_every == 0 {
+                callback(self.steps, &self.report());
+            }
+        }
+    }
+
+    /// [`Report`] for the current factors.
+    pub fn report(&self) -> Report {
+        report_unchecked(self.data, &self.w.view(), &self.h.view())
+    }
+    /// Current `(dW, dH)`.
+    pub fn grads(&self) -> (Array2<f64>, Array2<f64>) {
+        grads_with(self.data, &self.w, &self.h, &self.params).expect("checked in new")
+    }
+    /// Current `W` (`m x d`).
+    pub fn w(&self) -> &Array2<f64> {
+        &self.w
+    }
+    /// Current `H` (`d x n`): row `k` scores the words of topic `k`.
+    pub fn h(&self) -> &Array2<f64> {
+        &self.h
+    }
+    /// Updates done so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+    /// The parameters.
+    pub fn params(&self) -> &GdParams {
+        &self.params
+    }
+    /// Gives back `(W, H)`.
+    pub fn into_factors(self) -> (Array2<f64>, Array2<f64>) {
+        (self.w, self.h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn small() -> (Array2<f64>, Array2<f64>, Array2<f64>) {
+        let m = array![
+            [1.0, 0.0, 2.0, 0.5],
+            [0.0, 3.0, 1.0, 0.0],
+            [0.2, 0.0, 0.0, 4.0]
+        ];
+        let w = array![[0.3, -0.1], [0.2, 0.4], [-0.5, 0.1]];
+        let h = array![[0.1, -0.2, 0.3, 0.0], [0.5, 0.6, -0.7, 0.8]];
+        (m, w, h)
+    }
+
+    fn naive_grads(
+        m: &Array2<f64>,
+        w: &Array2<f64>,
+        h: &Array2<f64>,
+        lam: f64,
+        mu: f64,
+    ) -> (Array2<f64>, Array2<f64>) {
+        let r = w.dot(h) - m;
+        (
+            r.dot(&h.t()) + penalty(w, mu) * lam,
+            w.t().dot(&r) + penalty(h, mu) * lam,
+        )
+    }
+
+    fn close(a: &Array2<f64>, b: &Array2<f64>, tol: f64) -> bool {
+        a.shape() == b.shape()
+            && a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+    }
+
+    #[test]
+    fn dense_and_sparse_grads_match_naive() {
+        let (m, w, h) = small();
+        let (ew, eh) = naive_grads(&m, &w, &h, 10.0, 1e-3);
+        let (dw, dh) = grads(&m, &w, &h, 10.0, 1e-3).unwrap();
+        assert!(close(&dw, &ew, 1e-12) && close(&dh, &eh, 1e-12));
+        let csr = crate::linop::dense_to_csr(&m);
+        let (sw, sh) = grads_sparse(&csr, &w, &h, 10.0, 1e-3).unwrap();
+        assert!(close(&sw, &ew, 1e-12) && close(&sh, &eh, 1e-12));
+    }
+
+    #[test]
+    fn tiles_cover_a_matrix_larger_than_one_tile() {
+        let (rows, cols, d) = (TILE_ROWS + 7, TILE_COLS + 13, 3);
+        let m = Array2::from_shape_fn((rows, cols), |(i, j)| {
+            ((i * 31 + j * 17) % 11) as f64 / 10.0
+        });
+        let (w, h) = positive_random_init(rows, cols, d, 3).unwrap();
+        let r = w.dot(&h) - &m;
+        let (dw, dh) = grads(&m, &w, &h, 0.0, 0.0).unwrap();
+        assert!(close(&dw, &r.dot(&h.t()), 1e-10));
+        assert!(close(&dh, &w.t().dot(&r), 1e-10));
+        let expect = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((report(&m, &w, &h).unwrap().residual - expect).abs() < 1e-10 * expect);
+    }
+
+    #[test]
+    fn upd_matches_grads_and_both_penalties() {
+        let (m, w0, h0) = small();
+        for kind in [Penalty::Elementwise, Penalty::ColumnMin] {
+            let p = GdParams::default()
+                .lam(10.0)
+                .mu(1e-3)
+                .lr(0.01)
+                .penalty(kind);
+            let (dw, dh) = grads_with(&m, &w0, &h0, &p).unwrap();
+            let (mut w, mut h) = (w0.clone(), h0.clone());
+            upd_with(&m, &mut w, &mut h, &p).unwrap();
+            assert!(close(&w, &(&w0 - &(&dw * 0.01)), 1e-14));
+            assert!(close(&h, &(&h0 - &(&dh * 0.01)), 1e-14));
+        }
+    }
+
+    #[test]
+    fn report_and_display() {
+        let (m, w, h) = small();
+        let r = report(&m, &w, &h).unwrap();
+        assert_eq!(
+            (r.w_min, r.h_min, r.w_negatives, r.h_negatives),
+            (-0.5, -0.7, 2, 2)
+        );
+        let csr = crate::linop::dense_to_csr(&m);
+        let rs = report_sparse(&csr, &w, &h).unwrap();
+        assert!((rs.residual - r.residual).abs() < 1e-12);
+        let line = r.to_string();
+        assert!(line.ends_with(" -0.5 -0.7 2 2"), "{line}");
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let (m, w, h) = small();
+        assert!(matches!(
+            grads(&m, &h, &w, 1.0, 0.0),
+            Err(Error::ShapeMismatch(_))
+        ));
+        assert!(matches!(
+            grads(&m, &w, &h, f64::NAN, 0.0),
+            Err(Error::InvalidParameter { name: "lam", .. })
+        ));
+        let (mut w2, mut h2) = (w.clone(), h.clone());
+        assert!(matches!(
+            upd(&m, &mut w2, &mut h2, f64::INFINITY),
+            Err(Error::InvalidParameter { name: "lr", .. })
+        ));
+        assert!(positive_random_init(3, 0, 2, 0).is_err());
+        assert!(GradientDescent::new(&m, h.clone(), w.clone(), GdParams::default()).is_err());
+    }
+}

@@ -4,7 +4,8 @@
 //! it). Without it these tests fail on purpose. The fixture comes from
 //! `tests/fixtures/make_corpus.py`.
 
-use std::io::Read;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -13,38 +14,14 @@ use sha2::{Digest, Sha256};
 use topicmod::corpus::{FetchOptions, Remove, Subset, LESSON_CATEGORIES};
 use topicmod::Error;
 
-fn require_data() -> PathBuf {
-    match std::env::var_os("TOPICMOD_DATA") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => panic!(
-            "these tests need the 20 Newsgroups archive: set TOPICMOD_DATA to the path of \
-             20news-bydate.tar.gz (or of a folder holding it)"
-        ),
-    }
-}
-
-/// A scratch folder removed when dropped.
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("topicmod-corpus-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{lesson_data_path, TempDir};
 
 /// A parsed-corpus cache shared by these tests (and kept between runs under
 /// cargo's scratch folder; it is keyed by the archive, so a new archive refreshes it).
 fn shared_cache() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        require_data();
+        lesson_data_path();
         let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-cache");
         FetchOptions::new()
             .subset(Subset::All)
@@ -58,15 +35,7 @@ fn shared_cache() -> &'static Path {
 
 fn fixture() -> &'static Value {
     static F: OnceLock<Value> = OnceLock::new();
-    F.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/corpus/sklearn_20news.json.gz");
-        let mut s = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("fixture missing"))
-            .read_to_string(&mut s)
-            .unwrap();
-        serde_json::from_str(&s).unwrap()
-    })
+    F.get_or_init(|| common::fixture_json("corpus/sklearn_20news.json.gz"))
 }
 
 fn options_from(args: &Value) -> FetchOptions {
@@ -238,16 +207,16 @@ fn unknown_category_lists_the_valid_ones() {
 
 #[test]
 fn second_load_is_served_from_the_cache() {
-    require_data();
+    lesson_data_path();
     let dir = TempDir::new("real-cache");
     let o = FetchOptions::new()
         .subset(Subset::Test)
         .categories(&["sci.space"])
         .download_if_missing(false)
-        .cache_dir(&dir.0);
+        .cache_dir(dir.path());
     let (first, r1) = o.fetch_with_report().unwrap();
     assert!(!r1.from_cache);
-    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
