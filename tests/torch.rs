@@ -305,7 +305,7 @@ fn random_init_is_numpy_compatible_and_positive() {
     let (w2, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
     let (w3, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
     assert_eq!(to_f64(&w2), to_f64(&w3));
-    assert!(to_f64(&w2).iter().all(|&x| x >= 0.0 && x < 0.1));
+    assert!(to_f64(&w2).iter().all(|&x| (0.0..0.1).contains(&x)));
     assert!(positive_random_init_t(0, 5, 2, 7, CPU).is_err());
 }
 
@@ -508,7 +508,10 @@ fn topics_of(h: &Tensor, vocab: &[String]) -> Vec<String> {
 fn assert_similar_topics(got: &[String], want: &[String], k: usize) {
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
-        let common = g.split(' ').filter(|x| w.split(' ').any(|y| y == *x)).count();
+        let common = g
+            .split(' ')
+            .filter(|x| w.split(' ').any(|y| y == *x))
+            .count();
         assert!(common >= k, "topic {g:?} vs PyTorch {w:?}");
     }
 }
@@ -681,7 +684,10 @@ fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
     );
     println!("entries > 1e-2: ‖ΔW‖/‖W‖ {dw_big:e}, ‖ΔH‖/‖H‖ {dh_big:e}");
     assert!(dw < 5e-2 && dh < 5e-2, "W differs by {dw}, H by {dh}");
-    assert!(dw_big < 5e-3 && dh_big < 5e-3, "W differs by {dw_big}, H by {dh_big}");
+    assert!(
+        dw_big < 5e-3 && dh_big < 5e-3,
+        "W differs by {dw_big}, H by {dh_big}"
+    );
     // The trace formula (float32 products, float64 sums) against a float64 residual:
     // ‖M − WH‖² ≈ 1.9e3 is ‖M‖² ≈ 2e3 minus terms of the same size, so float32 rounding
     // of MHᵀ (~1e-7 relative) leaves well under 1e-5 of the residual.
