@@ -1,1 +1,852 @@
-//! (to be written)
+//! The lesson's PyTorch section with [`tch`]: tensors, hand-written gradient descent,
+//! autograd, and a sparse-aware loop (feature `torch`).
+//!
+//! Everything here takes a [`Device`]; the same code runs on CPU and on a CUDA GPU
+//! ([`pick_device`] chooses). Tensors are float32 like the lesson's.
+//!
+//! The factorization is `M ≈ W H` with `M` (m x n) non-negative, `W` (m x d), `H` (d x n).
+//! The manual loop minimises `½‖M − WH‖²_F` plus a penalty that pushes negative entries
+//! back towards zero:
+//!
+//! * `penalty(A, μ) = [A < μ] · min(A − μ, 0)` (elementwise),
+//! * `R = WH − M`, `∂W = R Hᵀ + λ penalty(W)`, `∂H = Wᵀ R + λ penalty(H)`,
+//! * `W ← W − η ∂W`, `H ← H − η ∂H` (in place, both gradients taken at the old point).
+//!
+//! The sparse-aware variant computes the same gradients without the dense residual:
+//! `R Hᵀ = W (H Hᵀ) − M Hᵀ`, `Wᵀ R = (Wᵀ W) H − Wᵀ M`, and
+//! `‖M − WH‖² = ‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)`.
+//!
+//! Build with `LIBTORCH_USE_PYTORCH=1` and a `python3` on `PATH` whose `torch` matches
+//! tch's pinned version; at run time `libtorch*.so` must be on `LD_LIBRARY_PATH`.
+
+use std::fmt;
+
+use ndarray::{Array2, ArrayBase, Data, Ix2};
+pub use tch;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+use crate::linop::Csr;
+use crate::rng::RandomState;
+use crate::{Error, Result};
+
+impl From<tch::TchError> for Error {
+    fn from(e: tch::TchError) -> Self {
+        Error::Torch(e.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Devices and conversions
+// ---------------------------------------------------------------------------------------
+
+/// The device [`pick_device`] chose, with a sentence saying why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeviceChoice {
+    /// `Device::Cuda(0)` when a CUDA GPU is usable, else `Device::Cpu`.
+    pub device: Device,
+    /// A human-readable sentence about the choice.
+    pub description: &'static str,
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description)
+    }
+}
+
+/// The first CUDA GPU if libtorch sees one, else the CPU.
+pub fn pick_device() -> DeviceChoice {
+    if tch::Cuda::is_available() {
+        DeviceChoice {
+            device: Device::Cuda(0),
+            description: "Using the CUDA GPU 0: tensors and matrix products run on the GPU.",
+        }
+    } else {
+        DeviceChoice {
+            device: Device::Cpu,
+            description:
+                "No CUDA GPU is available: using the CPU (the same code runs unchanged on a GPU).",
+        }
+    }
+}
+
+/// A float type that can cross between ndarray and tch (`f32` or `f64`).
+pub trait TorchFloat: tch::kind::Element + Copy + Default + 'static {
+    /// The tensor kind holding this type.
+    const TORCH_KIND: Kind;
+}
+
+impl TorchFloat for f32 {
+    const TORCH_KIND: Kind = Kind::Float;
+}
+
+impl TorchFloat for f64 {
+    const TORCH_KIND: Kind = Kind::Double;
+}
+
+fn dim_i64(x: usize, what: &str) -> Result<i64> {
+    i64::try_from(x)
+        .map_err(|_| Error::InvalidInput(format!("{what} {x} is too large for a tensor")))
+}
+
+/// A 2-D array as a tensor of the same element type on `device`.
+///
+/// ```
+/// # use topicmod::torch::{array_to_tensor, tensor_to_array};
+/// let a = ndarray::array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let t = array_to_tensor(&a, tch::Device::Cpu).unwrap();
+/// assert_eq!(tensor_to_array::<f32>(&t).unwrap(), a);
+/// ```
+pub fn array_to_tensor<T: TorchFloat, S: Data<Elem = T>>(
+    a: &ArrayBase<S, Ix2>,
+    device: Device,
+) -> Result<Tensor> {
+    let (r, c) = a.dim();
+    let data: Vec<T> = a.iter().copied().collect(); // logical (C) order whatever the layout
+    let t = Tensor::f_from_slice(&data)?.f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?;
+    Ok(t.f_to_device(device)?)
+}
+
+/// A float64 array as a float32 tensor on `device` (the lesson's dtype).
+pub fn array_to_tensor_f32<S: Data<Elem = f64>>(
+    a: &ArrayBase<S, Ix2>,
+    device: Device,
+) -> Result<Tensor> {
+    let data: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+    let (r, c) = a.dim();
+    let t = Tensor::f_from_slice(&data)?.f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?;
+    Ok(t.f_to_device(device)?)
+}
+
+/// A 2-D tensor (any float kind, any device, dense or sparse) as an ndarray of `T`.
+pub fn tensor_to_array<T: TorchFloat>(t: &Tensor) -> Result<Array2<T>> {
+    let dense = if t.is_sparse() || is_sparse_compressed(t) {
+        t.f_to_dense(None::<Kind>, false)?
+    } else {
+        t.shallow_clone()
+    };
+    if dense.dim() != 2 {
+        return Err(Error::ShapeMismatch(format!(
+            "expected a 2-D tensor, got {} dimensions",
+            dense.dim()
+        )));
+    }
+    let (r, c) = dense.size2()?;
+    let cpu = tch::no_grad(|| -> Result<Tensor> {
+        Ok(dense
+            .f_to_device(Device::Cpu)?
+            .f_to_kind(T::TORCH_KIND)?
+            .f_contiguous()?)
+    })?;
+    let (r, c) = (r as usize, c as usize);
+    let mut out = vec![T::default(); r * c];
+    cpu.f_copy_data(&mut out, r * c)?;
+    Array2::from_shape_vec((r, c), out).map_err(|e| Error::ShapeMismatch(e.to_string()))
+}
+
+fn is_sparse_compressed(t: &Tensor) -> bool {
+    // Compressed layouts (CSR, CSC) have row or column pointers; dense tensors make
+    // these calls fail (asking for strides instead would abort on a sparse tensor).
+    t.f_crow_indices().is_ok() || t.f_ccol_indices().is_ok()
+}
+
+/// `(crow_indices, col_indices, values)` of a CSR matrix, as plain vectors.
+fn csr_parts(m: &Csr) -> (Vec<i64>, Vec<i64>, Vec<f64>) {
+    let owned;
+    let m = if m.is_csr() {
+        m
+    } else {
+        owned = m.to_csr();
+        &owned
+    };
+    let mut crow = Vec::with_capacity(m.rows() + 1);
+    let mut cols = Vec::with_capacity(m.nnz());
+    let mut vals = Vec::with_capacity(m.nnz());
+    crow.push(0i64);
+    for row in m.outer_iterator() {
+        cols.extend(row.indices().iter().map(|&j| j as i64));
+        vals.extend_from_slice(row.data());
+        crow.push(cols.len() as i64);
+    }
+    (crow, cols, vals)
+}
+
+fn values_tensor(vals: &[f64], kind: Kind) -> Result<Tensor> {
+    Ok(match kind {
+        Kind::Double => Tensor::f_from_slice(vals)?,
+        Kind::Float => Tensor::f_from_slice(&vals.iter().map(|&x| x as f32).collect::<Vec<_>>())?,
+        other => {
+            return Err(Error::param(
+                "kind",
+                format!("only Float and Double tensors are supported, got {other:?}"),
+            ))
+        }
+    })
+}
+
+/// A sparse matrix as a dense tensor of `kind` (`Float` or `Double`) on `device`.
+pub fn csr_to_dense_tensor(m: &Csr, kind: Kind, device: Device) -> Result<Tensor> {
+    let (r, c) = (m.rows(), m.cols());
+    let mut dense = vec![
+        0.0f64;
+        r.checked_mul(c)
+            .ok_or_else(|| Error::InvalidInput("matrix too large".into()))?
+    ];
+    for (&v, (i, j)) in m.iter() {
+        dense[i * c + j] += v;
+    }
+    let t = values_tensor(&dense, kind)?.f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?;
+    Ok(t.f_to_device(device)?)
+}
+
+/// A sparse matrix as a torch sparse CSR tensor of `kind` on `device`.
+pub fn csr_to_sparse_tensor(m: &Csr, kind: Kind, device: Device) -> Result<Tensor> {
+    let (crow, cols, vals) = csr_parts(m);
+    let crow = Tensor::f_from_slice(&crow)?;
+    let cols = Tensor::f_from_slice(&cols)?;
+    let vals = values_tensor(&vals, kind)?;
+    let t = Tensor::f_sparse_csr_tensor_crow_col_value_size(
+        &crow,
+        &cols,
+        &vals,
+        [dim_i64(m.rows(), "rows")?, dim_i64(m.cols(), "columns")?],
+        (kind, Device::Cpu),
+    )?;
+    Ok(t.f_to_device(device)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// The manual-gradient loop
+// ---------------------------------------------------------------------------------------
+
+fn size2(t: &Tensor, name: &str) -> Result<(i64, i64)> {
+    t.size2().map_err(|_| {
+        Error::ShapeMismatch(format!("{name} must be a matrix, got shape {:?}", t.size()))
+    })
+}
+
+/// Checks that `M` (m x n), `W` (m x d) and `H` (d x n) fit together; returns (m, n, d).
+fn check_shapes(m: (i64, i64), w: &Tensor, h: &Tensor) -> Result<(i64, i64, i64)> {
+    let (wr, wc) = size2(w, "W")?;
+    let (hr, hc) = size2(h, "H")?;
+    if wr != m.0 || hc != m.1 || wc != hr {
+        return Err(Error::ShapeMismatch(format!(
+            "M is {} x {}, W is {wr} x {wc}, H is {hr} x {hc}; need W m x d and H d x n",
+            m.0, m.1
+        )));
+    }
+    Ok((m.0, m.1, wc))
+}
+
+fn check_finite_param(name: &'static str, x: f64) -> Result<()> {
+    if x.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::param(name, format!("must be finite, got {x}")))
+    }
+}
+
+/// `[A < μ] · min(A − μ, 0)` elementwise: negative where `A` is below `μ`, zero elsewhere.
+pub fn penalty_t(a: &Tensor, mu: f64) -> Result<Tensor> {
+    check_finite_param("mu", mu)?;
+    let mask = a.f_lt(mu)?.f_to_kind(a.f_kind()?)?;
+    Ok(mask.f_mul(&a.f_sub_scalar(mu)?.f_clamp_max(0.0)?)?)
+}
+
+/// The gradients `(∂W, ∂H) = (R Hᵀ + λ penalty(W, μ), Wᵀ R + λ penalty(H, μ))`, `R = WH − M`.
+pub fn grads_t(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<(Tensor, Tensor)> {
+    check_shapes(size2(m, "M")?, w, h)?;
+    check_finite_param("lam", lam)?;
+    let r = w.f_mm(h)?.f_sub(m)?;
+    let dw = r
+        .f_mm(&h.f_tr()?)?
+        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = w
+        .f_tr()?
+        .f_mm(&r)?
+        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    Ok((dw, dh))
+}
+
+/// One step `W −= η ∂W`, `H −= η ∂H` in place (both gradients at the old `W`, `H`).
+pub fn upd_t(m: &Tensor, w: &mut Tensor, h: &mut Tensor, lr: f64, lam: f64, mu: f64) -> Result<()> {
+    check_finite_param("lr", lr)?;
+    let (dw, dh) = grads_t(m, w, h, lam, mu)?;
+    apply_step(w, h, &dw, &dh, lr)
+}
+
+fn apply_step(w: &mut Tensor, h: &mut Tensor, dw: &Tensor, dh: &Tensor, lr: f64) -> Result<()> {
+    tch::no_grad(|| -> Result<()> {
+        let _ = w.f_sub_(&dw.f_mul_scalar(lr)?)?;
+        let _ = h.f_sub_(&dh.f_mul_scalar(lr)?)?;
+        Ok(())
+    })
+}
+
+/// What the lesson prints while it trains: the residual `‖M − WH‖_F`, the smallest
+/// entries of `W` and `H`, and how many entries of each are negative.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// `‖M − WH‖_F`.
+    pub residual: f64,
+    /// `min W`.
+    pub min_w: f64,
+    /// `min H`.
+    pub min_h: f64,
+    /// Number of negative entries of `W`.
+    pub neg_w: i64,
+    /// Number of negative entries of `H`.
+    pub neg_h: i64,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:.4} {:.6} {:.6} {} {}",
+            self.residual, self.min_w, self.min_h, self.neg_w, self.neg_h
+        )
+    }
+}
+
+fn min_and_negatives(a: &Tensor) -> Result<(f64, i64)> {
+    let min = a.f_min()?.f_double_value(&[])?;
+    let neg = a.f_lt(0.0)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
+    Ok((min, neg))
+}
+
+fn report_from_residual(residual: f64, w: &Tensor, h: &Tensor) -> Result<Report> {
+    let (min_w, neg_w) = min_and_negatives(w)?;
+    let (min_h, neg_h) = min_and_negatives(h)?;
+    Ok(Report {
+        residual,
+        min_w,
+        min_h,
+        neg_w,
+        neg_h,
+    })
+}
+
+/// The lesson's progress line for dense `M` (the residual is the Frobenius norm).
+pub fn report_t(m: &Tensor, w: &Tensor, h: &Tensor) -> Result<Report> {
+    check_shapes(size2(m, "M")?, w, h)?;
+    tch::no_grad(|| {
+        let residual = m.f_sub(&w.f_mm(h)?)?.f_norm()?.f_double_value(&[])?;
+        report_from_residual(residual, w, h)
+    })
+}
+
+/// The lesson's starting point: `W = |N(0, 0.01)|` (m x d) then `H = |N(0, 0.01)|` (d x n),
+/// float32 on `device`.
+///
+/// The numbers come from our NumPy-compatible [`RandomState`]`(seed)`, drawn in C order,
+/// `W` first: exactly `np.abs(rs.normal(0, 0.01, (m, d)))` then the same for `(d, n)`,
+/// cast to float32. So PyTorch can start from the very same matrices (the test fixture
+/// does); `tch::manual_seed` + `randn` would not match PyTorch's CPU generator bit for
+/// bit across versions and devices.
+pub fn positive_random_init_t(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: u32,
+    device: Device,
+) -> Result<(Tensor, Tensor)> {
+    if m == 0 || n == 0 || d == 0 {
+        return Err(Error::param(
+            "m, n, d",
+            format!("must all be positive, got {m}, {n}, {d}"),
+        ));
+    }
+    let mut rs = RandomState::new(seed);
+    let mut draw = |r: usize, c: usize| -> Result<Tensor> {
+        let v: Vec<f32> = (0..r * c)
+            .map(|_| rs.normal(0.0, 0.01).abs() as f32)
+            .collect();
+        Ok(Tensor::f_from_slice(&v)?
+            .f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?
+            .f_to_device(device)?)
+    };
+    let w = draw(m, d)?;
+    let h = draw(d, n)?;
+    Ok((w, h))
+}
+
+/// Like [`positive_random_init_t`] but with libtorch's own generator:
+/// `tch::manual_seed(seed)`, then `|0.01 randn|` for `W` and for `H`, float32 on `device`.
+pub fn randn_init_t(
+    m: usize,
+    n: usize,
+    d: usize,
+    seed: i64,
+    device: Device,
+) -> Result<(Tensor, Tensor)> {
+    if m == 0 || n == 0 || d == 0 {
+        return Err(Error::param(
+            "m, n, d",
+            format!("must all be positive, got {m}, {n}, {d}"),
+        ));
+    }
+    tch::manual_seed(seed);
+    let (m, n, d) = (dim_i64(m, "m")?, dim_i64(n, "n")?, dim_i64(d, "d")?);
+    let w = Tensor::f_randn([m, d], (Kind::Float, device))?
+        .f_mul_scalar(0.01)?
+        .f_abs()?;
+    let h = Tensor::f_randn([d, n], (Kind::Float, device))?
+        .f_mul_scalar(0.01)?
+        .f_abs()?;
+    Ok((w, h))
+}
+
+// ---------------------------------------------------------------------------------------
+// Sparse-aware loop
+// ---------------------------------------------------------------------------------------
+
+/// `M` kept sparse on a device for the sparse-aware loop: `M` and `Mᵀ` as torch sparse
+/// CSR tensors (so both `M X` and `Mᵀ X` are sparse-times-dense products) and `‖M‖²_F`.
+#[derive(Debug)]
+pub struct SparseT {
+    m: Tensor,
+    mt: Tensor,
+    norm_sq: f64,
+    rows: i64,
+    cols: i64,
+}
+
+impl SparseT {
+    /// Copies `m` to `device` as float32 sparse CSR tensors.
+    pub fn from_csr(m: &Csr, device: Device) -> Result<Self> {
+        Self::from_csr_kind(m, Kind::Float, device)
+    }
+
+    /// As [`SparseT::from_csr`] with a chosen float kind (`Float` or `Double`).
+    pub fn from_csr_kind(m: &Csr, kind: Kind, device: Device) -> Result<Self> {
+        let t = m.transpose_view().to_csr();
+        let norm_sq = m.data().iter().map(|x| x * x).sum();
+        Ok(SparseT {
+            m: csr_to_sparse_tensor(m, kind, device)?,
+            mt: csr_to_sparse_tensor(&t, kind, device)?,
+            norm_sq,
+            rows: dim_i64(m.rows(), "rows")?,
+            cols: dim_i64(m.cols(), "columns")?,
+        })
+    }
+
+    /// `(rows, cols)` of `M`.
+    pub fn dims(&self) -> (usize, usize) {
+        (self.rows as usize, self.cols as usize)
+    }
+
+    /// `‖M‖²_F`.
+    pub fn norm_sq(&self) -> f64 {
+        self.norm_sq
+    }
+
+    /// The sparse CSR tensor `M`.
+    pub fn tensor(&self) -> &Tensor {
+        &self.m
+    }
+
+    /// `M X` (sparse times dense).
+    pub fn mm(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.m.f_mm(x)?)
+    }
+
+    /// `Mᵀ X` (sparse times dense).
+    pub fn t_mm(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.mt.f_mm(x)?)
+    }
+}
+
+/// [`grads_t`] without the dense residual: `∂W = W (H Hᵀ) − M Hᵀ + λ penalty(W)`,
+/// `∂H = (Wᵀ W) H − (Mᵀ W)ᵀ + λ penalty(H)`.
+pub fn grads_sparse_t(
+    m: &SparseT,
+    w: &Tensor,
+    h: &Tensor,
+    lam: f64,
+    mu: f64,
+) -> Result<(Tensor, Tensor)> {
+    check_shapes((m.rows, m.cols), w, h)?;
+    check_finite_param("lam", lam)?;
+    let ht = h.f_tr()?.f_contiguous()?;
+    let hht = h.f_mm(&ht)?;
+    let wtw = w.f_tr()?.f_mm(w)?;
+    let mht = m.mm(&ht)?;
+    let wtm = m.t_mm(w)?.f_tr()?;
+    let dw = w
+        .f_mm(&hht)?
+        .f_sub(&mht)?
+        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = wtw
+        .f_mm(h)?
+        .f_sub(&wtm)?
+        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    Ok((dw, dh))
+}
+
+/// [`upd_t`] for a sparse `M`.
+pub fn upd_sparse_t(
+    m: &SparseT,
+    w: &mut Tensor,
+    h: &mut Tensor,
+    lr: f64,
+    lam: f64,
+    mu: f64,
+) -> Result<()> {
+    check_finite_param("lr", lr)?;
+    let (dw, dh) = grads_sparse_t(m, w, h, lam, mu)?;
+    apply_step(w, h, &dw, &dh, lr)
+}
+
+/// `‖M − WH‖_F` from `‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)` (summed in float64; clamped at 0).
+pub fn residual_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor) -> Result<f64> {
+    check_shapes((m.rows, m.cols), w, h)?;
+    tch::no_grad(|| {
+        let ht = h.f_tr()?.f_contiguous()?;
+        let mht = m.mm(&ht)?.f_to_kind(Kind::Double)?;
+        let wd = w.f_to_kind(Kind::Double)?;
+        let hd = h.f_to_kind(Kind::Double)?;
+        let cross = wd.f_mul(&mht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
+        let wtw = wd.f_tr()?.f_mm(&wd)?;
+        let hht = hd.f_mm(&hd.f_tr()?)?;
+        let quad = wtw.f_mul(&hht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
+        Ok((m.norm_sq - 2.0 * cross + quad).max(0.0).sqrt())
+    })
+}
+
+/// [`report_t`] for a sparse `M` (residual from [`residual_sparse_t`]).
+pub fn report_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor) -> Result<Report> {
+    let residual = residual_sparse_t(m, w, h)?;
+    report_from_residual(residual, w, h)
+}
+
+// ---------------------------------------------------------------------------------------
+// The runner
+// ---------------------------------------------------------------------------------------
+
+/// The lesson's training loop around [`upd_t`] (dense `M`) or [`upd_sparse_t`] (sparse `M`).
+///
+/// For `i` in `0..n_steps`: one update, then at `i % report_every == 0` a [`Report`] goes
+/// to the callback and the learning rate is multiplied by `anneal`. Defaults are the
+/// lesson's: `lr 0.05, lam 100, mu 1e-5, 1000 steps, report every 100, anneal 0.9`.
+#[derive(Debug, Clone)]
+pub struct ManualGd {
+    lr: f64,
+    lam: f64,
+    mu: f64,
+    n_steps: usize,
+    report_every: usize,
+    anneal: f64,
+}
+
+impl Default for ManualGd {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Which matrix the runner trains on.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Dense(&'a Tensor),
+    Sparse(&'a SparseT),
+}
+
+impl ManualGd {
+    /// The lesson's settings.
+    pub fn new() -> Self {
+        ManualGd {
+            lr: 0.05,
+            lam: 100.0,
+            mu: 1e-5,
+            n_steps: 1000,
+            report_every: 100,
+            anneal: 0.9,
+        }
+    }
+    /// Initial learning rate η.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.lr = lr;
+        self
+    }
+    /// Penalty weight λ.
+    pub fn lam(mut self, lam: f64) -> Self {
+        self.lam = lam;
+        self
+    }
+    /// Penalty threshold μ.
+    pub fn mu(mut self, mu: f64) -> Self {
+        self.mu = mu;
+        self
+    }
+    /// Number of updates.
+    pub fn n_steps(mut self, n: usize) -> Self {
+        self.n_steps = n;
+        self
+    }
+    /// Report (and anneal) every this many steps.
+    pub fn report_every(mut self, k: usize) -> Self {
+        self.report_every = k;
+        self
+    }
+    /// Factor applied to the learning rate at each report.
+    pub fn anneal(mut self, f: f64) -> Self {
+        self.anneal = f;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("lr", self.lr),
+            ("lam", self.lam),
+            ("mu", self.mu),
+            ("anneal", self.anneal),
+        ] {
+            check_finite_param(name, v)?;
+        }
+        if self.lr <= 0.0 {
+            return Err(Error::param(
+                "lr",
+                format!("must be positive, got {}", self.lr),
+            ));
+        }
+        if self.report_every == 0 {
+            return Err(Error::param("report_every", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    fn run_target(
+        &self,
+        m: Target<'_>,
+        w: &mut Tensor,
+        h: &mut Tensor,
+        mut callback: impl FnMut(usize, &Report),
+    ) -> Result<Vec<(usize, Report)>> {
+        self.validate()?;
+        let mut lr = self.lr;
+        let mut out = Vec::new();
+        for i in 0..self.n_steps {
+            match m {
+                Target::Dense(m) => upd_t(m, w, h, lr, self.lam, self.mu)?,
+                Target::Sparse(m) => upd_sparse_t(m, w, h, lr, self.lam, self.mu)?,
+            }
+            if i % self.report_every == 0 {
+                let r = match m {
+                    Target::Dense(m) => report_t(m, w, h)?,
+                    Target::Sparse(m) => report_sparse_t(m, w, h)?,
+                };
+                callback(i, &r);
+                out.push((i, r));
+                lr *= self.anneal;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Trains `W`, `H` in place on a dense `M`; returns every `(step, report)`.
+    pub fn run(
+        &self,
+        m: &Tensor,
+        w: &mut Tensor,
+        h: &mut Tensor,
+        callback: impl FnMut(usize, &Report),
+    ) -> Result<Vec<(usize, Report)>> {
+        self.run_target(Target::Dense(m), w, h, callback)
+    }
+
+    /// Trains `W`, `H` in place on a sparse `M` without forming `WH`.
+    pub fn run_sparse(
+        &self,
+        m: &SparseT,
+        w: &mut Tensor,
+        h: &mut Tensor,
+        callback: impl FnMut(usize, &Report),
+    ) -> Result<Vec<(usize, Report)>> {
+        self.run_target(Target::Sparse(m), w, h, callback)
+    }
+
+    /// [`ManualGd::run`] printing each report as the lesson does.
+    pub fn run_printing(
+        &self,
+        m: &Tensor,
+        w: &mut Tensor,
+        h: &mut Tensor,
+    ) -> Result<Vec<(usize, Report)>> {
+        self.run(m, w, h, |_, r| println!("{r}"))
+    }
+
+    /// [`ManualGd::run_sparse`] printing each report.
+    pub fn run_sparse_printing(
+        &self,
+        m: &SparseT,
+        w: &mut Tensor,
+        h: &mut Tensor,
+    ) -> Result<Vec<(usize, Report)>> {
+        self.run_sparse(m, w, h, |_, r| println!("{r}"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Autograd
+// ---------------------------------------------------------------------------------------
+
+/// The autograd warm-up: `x = ones(2, 2)` tracked, `y = x + 2`, `z = 3 y²`,
+/// `out = Σ z`; after `out.backward()`, `x.grad = 6 (x + 2) = 18` everywhere.
+pub fn autograd_intro(device: Device) -> Result<Tensor> {
+    let x = Tensor::f_ones([2, 2], (Kind::Float, device))?.f_set_requires_grad(true)?;
+    let y = x.f_add_scalar(2.0)?;
+    let z = y.f_mul(&y)?.f_mul_scalar(3.0)?;
+    let out = z.f_sum(Kind::Float)?;
+    out.f_backward()?;
+    Ok(x.f_grad()?)
+}
+
+/// The autograd NMF objective `‖M − WH‖_F + λ (mean(min(W, 0)²) + mean(min(H, 0)²))`.
+pub fn autograd_loss(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
+    check_shapes(size2(m, "M")?, w, h)?;
+    let fit = m.f_sub(&w.f_mm(h)?)?.f_norm()?;
+    let pw = w.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
+    let ph = h.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
+    Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
+}
+
+/// NMF by autograd with `tch`'s Adam over `W` and `H` (held in a [`nn::VarStore`]).
+///
+/// Each step: zero the gradients, evaluate [`autograd_loss`], back-propagate, take an
+/// Adam step. At `i % report_every == report_every - 1` a [`Report`] goes to the
+/// callback. Defaults are the lesson's: `lr 1e-3, betas (0.9, 0.9), lam 1e6, 1000 steps,
+/// report every 100`.
+#[derive(Debug, Clone)]
+pub struct AdamNmf {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    lam: f64,
+    n_steps: usize,
+    report_every: usize,
+}
+
+impl Default for AdamNmf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What [`AdamNmf::run`] returns: the trained factors (plain tensors, no gradient
+/// tracking) and every `(step, report)`.
+#[derive(Debug)]
+pub struct AdamFit {
+    /// Trained `W` (m x d).
+    pub w: Tensor,
+    /// Trained `H` (d x n).
+    pub h: Tensor,
+    /// The reports, with their step index.
+    pub reports: Vec<(usize, Report)>,
+}
+
+impl AdamNmf {
+    /// The lesson's settings.
+    pub fn new() -> Self {
+        AdamNmf {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.9,
+            lam: 1e6,
+            n_steps: 1000,
+            report_every: 100,
+        }
+    }
+    /// Adam's learning rate.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.lr = lr;
+        self
+    }
+    /// Adam's `(beta1, beta2)`.
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        self
+    }
+    /// Penalty weight λ.
+    pub fn lam(mut self, lam: f64) -> Self {
+        self.lam = lam;
+        self
+    }
+    /// Number of Adam steps.
+    pub fn n_steps(mut self, n: usize) -> Self {
+        self.n_steps = n;
+        self
+    }
+    /// Report every this many steps.
+    pub fn report_every(mut self, k: usize) -> Self {
+        self.report_every = k;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("lr", self.lr),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("lam", self.lam),
+        ] {
+            check_finite_param(name, v)?;
+        }
+        if self.lr <= 0.0 {
+            return Err(Error::param(
+                "lr",
+                format!("must be positive, got {}", self.lr),
+            ));
+        }
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(Error::param(name, format!("must be in [0, 1), got {b}")));
+            }
+        }
+        if self.report_every == 0 {
+            return Err(Error::param("report_every", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Trains copies of `w0`, `h0` (on `m`'s device) against dense `M`.
+    pub fn run(
+        &self,
+        m: &Tensor,
+        w0: &Tensor,
+        h0: &Tensor,
+        mut callback: impl FnMut(usize, &Report),
+    ) -> Result<AdamFit> {
+        self.validate()?;
+        check_shapes(size2(m, "M")?, w0, h0)?;
+        let device = m.device();
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let w = root.f_var_copy("w", &w0.f_to_kind(Kind::Float)?.f_to_device(device)?)?;
+        let h = root.f_var_copy("h", &h0.f_to_kind(Kind::Float)?.f_to_device(device)?)?;
+        let mut opt = nn::adam(self.beta1, self.beta2, 0.0).build(&vs, self.lr)?;
+        let mut reports = Vec::new();
+        for i in 0..self.n_steps {
+            opt.zero_grad();
+            let loss = autograd_loss(m, &w, &h, self.lam)?;
+            loss.f_backward()?;
+            opt.step();
+            if i % self.report_every == self.report_every - 1 {
+                let r = report_t(m, &w, &h)?;
+                callback(i, &r);
+                reports.push((i, r));
+            }
+        }
+        let (w, h) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
+            Ok((w.f_detach_copy()?, h.f_detach_copy()?))
+        })?;
+        Ok(AdamFit { w, h, reports })
+    }
+
+    /// [`AdamNmf::run`] printing each report.
+    pub fn run_printing(&self, m: &Tensor, w0: &Tensor, h0: &Tensor) -> Result<AdamFit> {
+        self.run(m, w0, h0, |_, r| println!("{r}"))
+    }
+}
