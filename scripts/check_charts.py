@@ -6,8 +6,10 @@ A notebook declares how many charts it renders in its metadata:
 Without that key, a notebook whose code mentions `evcxr_figure` must show at
 least one chart. A chart is an inline <svg> element in a cell output (plotters'
 evcxr backend sends them as text/html; image/svg+xml outputs count too), and the
-HTML export must carry at least that many <svg> elements more than the export of
-an empty notebook does (the page template has a few icons of its own).
+HTML export must carry at least that many charts more than the export of an empty
+notebook does (the page template has a few icons of its own). In the export a chart
+is either an inline <svg> element or, for image/svg+xml outputs, an <img> whose
+source is a base64 SVG data URL (that is how nbconvert embeds them).
 
 Usage: check_charts.py EXECUTED.ipynb [EXPORT.html]   (exit 1 on a problem)
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 SVG = re.compile(r"<svg[\s>]", re.IGNORECASE)
+HTML_CHART = re.compile(r"<svg[\s>]|<img[^>]+src=\"data:image/svg\+xml", re.IGNORECASE)
 
 
 def expected_charts(nb) -> int:
@@ -50,7 +53,7 @@ def template_svgs() -> int:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_notebook_node(nbformat.v4.new_notebook())
-    return len(SVG.findall(body))
+    return len(HTML_CHART.findall(body))
 
 
 def check(ipynb: Path, html: Path | None = None) -> list[str]:
@@ -61,9 +64,9 @@ def check(ipynb: Path, html: Path | None = None) -> list[str]:
     if got < want:
         problems.append(f"{ipynb.name}: expected {want} chart(s) in the outputs, found {got}")
     if html is not None and html.exists():
-        in_html = len(SVG.findall(html.read_text(encoding="utf-8"))) - template_svgs()
+        in_html = len(HTML_CHART.findall(html.read_text(encoding="utf-8"))) - template_svgs()
         if in_html < want:
-            problems.append(f"{html.name}: expected {want} inline <svg> chart(s), found {in_html}")
+            problems.append(f"{html.name}: expected {want} chart(s) (inline <svg> or SVG image), found {in_html}")
     elif html is not None:
         problems.append(f"{html}: missing HTML export")
     return problems
