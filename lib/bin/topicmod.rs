@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use ndarray::{s, Array2};
 use serde_json::{json, Value};
 use topicmod::corpus::{self, Dataset, FetchOptions, LoadFilesOptions, Remove, Subset};
-use topicmod::text::{CountVectorizer, Df, StopWords, TfidfVectorizer};
 use topicmod::nmf::Nmf;
 use topicmod::randomized::randomized_svd;
+use topicmod::text::{CountVectorizer, Df, StopWords, TfidfTransformer};
 use topicmod::topics::show_topics;
 use topicmod::{svd, Csr, Error, Result};
 
@@ -366,34 +366,23 @@ fn stop_words(c: &Config) -> StopWords {
     }
 }
 
-/// The document-term matrix and its vocabulary.
+/// The document-term matrix and its vocabulary: counts, then (for tf-idf) the same
+/// `TfidfTransformer` step that `TfidfVectorizer` applies.
 fn vectorize(c: &Config, docs: &[String]) -> Result<(Csr, Vec<String>)> {
-    match c.weighting {
-        Weighting::Count => {
-            let mut v = CountVectorizer::new().stop_words(stop_words(c));
-            if let Some(df) = c.min_df {
-                v = v.min_df(df);
-            }
-            if let Some(df) = c.max_df {
-                v = v.max_df(df);
-            }
-            v = v.max_features(c.max_features);
-            let x = v.fit_transform(docs)?;
-            Ok((x, v.get_feature_names_out()?.to_vec()))
-        }
-        Weighting::Tfidf => {
-            let mut v = TfidfVectorizer::new().stop_words(stop_words(c));
-            if let Some(df) = c.min_df {
-                v = v.min_df(df);
-            }
-            if let Some(df) = c.max_df {
-                v = v.max_df(df);
-            }
-            v = v.max_features(c.max_features);
-            let x = v.fit_transform(docs)?;
-            Ok((x, v.get_feature_names_out()?.to_vec()))
-        }
+    let mut v = CountVectorizer::new().stop_words(stop_words(c));
+    if let Some(df) = c.min_df {
+        v = v.min_df(df);
     }
+    if let Some(df) = c.max_df {
+        v = v.max_df(df);
+    }
+    v = v.max_features(c.max_features);
+    let counts = v.fit_transform(docs)?;
+    let x = match c.weighting {
+        Weighting::Count => counts,
+        Weighting::Tfidf => TfidfTransformer::new().fit_transform(&counts)?,
+    };
+    Ok((x, v.get_feature_names_out()?.to_vec()))
 }
 
 /// Topics and the method's own figures, ready to print.
