@@ -20,6 +20,10 @@ pub trait LinearOperator {
     fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64>;
     /// `A^T X` for a dense `X` of shape `(m, k)`, giving `(n, k)`.
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64>;
+    /// `true` for sparse storage (its products run on the crate's own kernels).
+    fn is_sparse(&self) -> bool {
+        false
+    }
 }
 
 /// A data matrix: a [`LinearOperator`] whose entries we can also reduce over.
@@ -38,10 +42,6 @@ pub trait DataMatrix: LinearOperator {
     fn mean_all(&self) -> f64 {
         let (m, n) = self.dims();
         self.sum_all() / (m * n) as f64
-    }
-    /// `true` for sparse storage.
-    fn is_sparse(&self) -> bool {
-        false
     }
 }
 
@@ -85,6 +85,9 @@ impl LinearOperator for Csr {
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
         csr_t_dot_dense(self, x)
     }
+    fn is_sparse(&self) -> bool {
+        true
+    }
 }
 
 impl DataMatrix for Csr {
@@ -103,9 +106,6 @@ impl DataMatrix for Csr {
     }
     fn to_array(&self) -> Array2<f64> {
         self.to_dense()
-    }
-    fn is_sparse(&self) -> bool {
-        true
     }
 }
 
@@ -126,7 +126,9 @@ fn min_of(values: impl Iterator<Item = f64>, has_implicit_zero: bool) -> f64 {
 
 /// `A X` for CSR `A` (`m x n`) and dense `X` (`n x k`); works for CSC storage too.
 ///
-/// Row `i` of the result is `sum_j A[i, j] X[j, :]`, accumulated in stored order.
+/// Row `i` of the result is `sum_j A[i, j] X[j, :]`, accumulated in stored order. Large
+/// products split the rows between threads; every row is still summed by one thread in
+/// stored order, so the result does not depend on the number of threads.
 pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(n, x.nrows(), "csr_dot_dense: inner dimensions differ");
@@ -137,23 +139,38 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let x = x.as_standard_layout();
     let xs = x.as_slice().expect("standard layout is contiguous");
     let mut out = Array2::<f64>::zeros((m, k));
+    if k == 0 || m == 0 {
+        return out;
+    }
     let os = out.as_slice_mut().expect("fresh array is contiguous");
-    let (ip, ix, dv) = (a.indptr(), a.indices(), a.data());
-    let ip = ip.raw_storage();
-    for (i, o) in os.chunks_exact_mut(k.max(1)).take(m).enumerate() {
-        for t in ip[i] - ip[0]..ip[i + 1] - ip[0] {
-            let v = dv[t];
-            for (oc, &xc) in o.iter_mut().zip(&xs[ix[t] * k..(ix[t] + 1) * k]) {
-                *oc += v * xc;
+    let sp = SparseRows::of(a);
+    let parts = split_rows(sp.ip, part_count(a.nnz(), k));
+    let mut rest = os;
+    std::thread::scope(|scope| {
+        let mut first = None;
+        for (r0, r1) in parts {
+            let (mine, tail) = rest.split_at_mut((r1 - r0) * k);
+            rest = tail;
+            let job = move || gather_rows(&sp, xs, k, r0, mine);
+            if first.is_none() {
+                first = Some(job);
+            } else {
+                scope.spawn(job);
             }
         }
-    }
+        if let Some(mut job) = first {
+            job();
+        }
+    });
     out
 }
 
 /// `A^T X` for CSR `A` (`m x n`) and dense `X` (`m x k`), without forming `A^T`.
 ///
-/// Row `i` of `X`, scaled by `A[i, j]`, is added into row `j` of the result.
+/// Row `i` of `X`, scaled by `A[i, j]`, is added into row `j` of the result. Large
+/// products scatter fixed halves of `A`'s rows into separate buffers (in parallel when
+/// there are cores for it) and add the two at the end: the same grouping of sums on
+/// every machine.
 pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(m, x.nrows(), "csr_t_dot_dense: inner dimensions differ");
@@ -164,18 +181,218 @@ pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let x = x.as_standard_layout();
     let xs = x.as_slice().expect("standard layout is contiguous");
     let mut out = Array2::<f64>::zeros((n, k));
+    if k == 0 || m == 0 {
+        return out;
+    }
+    let sp = SparseRows::of(a);
+    let parts = split_rows(sp.ip, part_count(a.nnz(), k).min(2));
     let os = out.as_slice_mut().expect("fresh array is contiguous");
-    let (ip, ix, dv) = (a.indptr(), a.indices(), a.data());
-    let ip = ip.raw_storage();
-    for (i, r) in xs.chunks_exact(k.max(1)).take(m).enumerate() {
-        for t in ip[i] - ip[0]..ip[i + 1] - ip[0] {
-            let v = dv[t];
-            for (oc, &rc) in os[ix[t] * k..(ix[t] + 1) * k].iter_mut().zip(r) {
-                *oc += v * rc;
+    if parts.len() < 2 {
+        scatter_rows(&sp, xs, k, 0, m, os);
+        return out;
+    }
+    let (r0, r1) = parts[1];
+    let mut other = vec![0.0; n * k];
+    std::thread::scope(|scope| {
+        let buf = &mut other;
+        scope.spawn(move || scatter_rows(&sp, xs, k, r0, r1, buf));
+        scatter_rows(&sp, xs, k, parts[0].0, parts[0].1, os);
+    });
+    for (o, b) in os.iter_mut().zip(&other) {
+        *o += b;
+    }
+    out
+}
+
+/// Borrowed CSR arrays with `indptr` rebased to start at 0.
+#[derive(Clone, Copy)]
+struct SparseRows<'a> {
+    ip: &'a [usize],
+    ix: &'a [usize],
+    dv: &'a [f64],
+    base: usize,
+}
+
+impl<'a> SparseRows<'a> {
+    fn of(a: &'a Csr) -> Self {
+        let ip = a.indptr().into_raw_storage();
+        SparseRows {
+            ip,
+            ix: a.indices(),
+            dv: a.data(),
+            base: ip[0],
+        }
+    }
+    /// Positions of row `i`'s stored entries in `ix` / `dv`.
+    fn row(&self, i: usize) -> std::ops::Range<usize> {
+        self.ip[i] - self.base..self.ip[i + 1] - self.base
+    }
+}
+
+/// How many pieces to cut a product with `nnz * k` multiply-adds into: one below about
+/// 2^17 (a thread start costs more than it saves), else [`max_threads`].
+fn part_count(nnz: usize, k: usize) -> usize {
+    if nnz.saturating_mul(k) < 1 << 17 {
+        1
+    } else {
+        max_threads()
+    }
+}
+
+/// Threads the crate's own kernels may use: `TOPICMOD_NUM_THREADS` when set to a positive
+/// number, else the number of cores (at most 8). Read once.
+pub fn max_threads() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("TOPICMOD_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|c| c.get())
+                    .unwrap_or(1)
+                    .min(8)
+            })
+    })
+}
+
+/// While alive, OpenBLAS runs single-threaded; the previous thread count comes back on drop.
+///
+/// Held by the sparse paths of randomized SVD and NMF, whose heavy work runs on the crate's
+/// own threaded kernels and whose BLAS calls are small (a QR or SVD of a `26576 x 15`
+/// block): threading those gains nothing, and OpenBLAS's worker threads keep spinning for a
+/// while after every threaded call, taking a core from the kernels that follow. The setting
+/// is process-wide, so BLAS work running concurrently in other threads is single-threaded
+/// meanwhile (slower, never different).
+pub(crate) struct SingleThreadedBlas(std::os::raw::c_int);
+
+extern "C" {
+    fn openblas_get_num_threads() -> std::os::raw::c_int;
+    fn openblas_set_num_threads(n: std::os::raw::c_int);
+}
+
+impl SingleThreadedBlas {
+    pub(crate) fn new() -> Self {
+        // SAFETY: both functions only read or write OpenBLAS's thread-count setting.
+        let before = unsafe { openblas_get_num_threads() };
+        if before > 1 {
+            unsafe { openblas_set_num_threads(1) };
+        }
+        SingleThreadedBlas(before)
+    }
+}
+
+impl Drop for SingleThreadedBlas {
+    fn drop(&mut self) {
+        if self.0 > 1 {
+            // SAFETY: as in `new`.
+            unsafe { openblas_set_num_threads(self.0) };
+        }
+    }
+}
+
+/// Cuts rows `0..m` (`m = ip.len() - 1`) into `parts` consecutive ranges of about equal
+/// stored entries.
+fn split_rows(ip: &[usize], parts: usize) -> Vec<(usize, usize)> {
+    let m = ip.len() - 1;
+    let (base, total) = (ip[0], ip[m] - ip[0]);
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    for p in 1..=parts {
+        let end = if p == parts {
+            m
+        } else {
+            let target = base + total * p / parts;
+            ip.partition_point(|&v| v < target).clamp(start, m)
+        };
+        if end > start {
+            out.push((start, end));
+        }
+        start = end;
+    }
+    out
+}
+
+/// Runs `$f::<K>($args)` for `$k` in `1..=32` with `K` a compile-time constant (short
+/// fixed-length loops unroll and vectorize), else `$fallback`.
+macro_rules! with_const_k {
+    ($k:expr, $f:ident $args:tt, $fallback:expr) => {
+        with_const_k!(@arms $k, $f $args, $fallback;
+            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    };
+    (@arms $k:expr, $f:ident $args:tt, $fallback:expr; $($n:literal)*) => {
+        match $k {
+            $($n => $f::<$n> $args,)*
+            _ => $fallback,
+        }
+    };
+}
+pub(crate) use with_const_k;
+
+/// Rows `r0..r0 + out.len() / k` of `A X` into `out` (row-major, `k` wide).
+fn gather_rows(a: &SparseRows, xs: &[f64], k: usize, r0: usize, out: &mut [f64]) {
+    with_const_k!(k, gather_fixed(a, xs, r0, out), {
+        for (i, o) in out.chunks_exact_mut(k).enumerate() {
+            for t in a.row(r0 + i) {
+                let v = a.dv[t];
+                for (oc, &xc) in o.iter_mut().zip(&xs[a.ix[t] * k..(a.ix[t] + 1) * k]) {
+                    *oc += v * xc;
+                }
+            }
+        }
+    })
+}
+
+fn gather_fixed<const K: usize>(a: &SparseRows, xs: &[f64], r0: usize, out: &mut [f64]) {
+    for (i, o) in out.chunks_exact_mut(K).enumerate() {
+        let mut acc = [0.0; K];
+        for t in a.row(r0 + i) {
+            let v = a.dv[t];
+            let xr: &[f64; K] = xs[a.ix[t] * K..(a.ix[t] + 1) * K]
+                .try_into()
+                .expect("K wide");
+            for c in 0..K {
+                acc[c] += v * xr[c];
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}
+
+/// Adds `A[r0..r1, :]^T X[r0..r1, :]` into `out` (`n x k`, row-major).
+fn scatter_rows(a: &SparseRows, xs: &[f64], k: usize, r0: usize, r1: usize, out: &mut [f64]) {
+    with_const_k!(k, scatter_fixed(a, xs, r0, r1, out), {
+        for (i, r) in xs.chunks_exact(k).enumerate().take(r1).skip(r0) {
+            for t in a.row(i) {
+                let v = a.dv[t];
+                for (oc, &rc) in out[a.ix[t] * k..(a.ix[t] + 1) * k].iter_mut().zip(r) {
+                    *oc += v * rc;
+                }
+            }
+        }
+    })
+}
+
+fn scatter_fixed<const K: usize>(
+    a: &SparseRows,
+    xs: &[f64],
+    r0: usize,
+    r1: usize,
+    out: &mut [f64],
+) {
+    for i in r0..r1 {
+        let r: &[f64; K] = xs[i * K..(i + 1) * K].try_into().expect("K wide");
+        for t in a.row(i) {
+            let v = a.dv[t];
+            let o: &mut [f64; K] = (&mut out[a.ix[t] * K..(a.ix[t] + 1) * K])
+                .try_into()
+                .expect("K wide");
+            for c in 0..K {
+                o[c] += v * r[c];
             }
         }
     }
-    out
 }
 
 /// `A^T` as an operator, without copying `A`.
@@ -191,6 +408,9 @@ impl<A: LinearOperator + ?Sized> LinearOperator for Transposed<'_, A> {
     }
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
         self.0.matmul(x)
+    }
+    fn is_sparse(&self) -> bool {
+        self.0.is_sparse()
     }
 }
 
@@ -248,6 +468,29 @@ mod tests {
         let csc = s.to_other_storage();
         assert_eq!(csr_dot_dense(&csc, &xt.t()), a.dot(&xt.t()));
         assert_eq!(csr_t_dot_dense(&csc, &yt.t()), a.t().dot(&yt.t()));
+    }
+
+    #[test]
+    fn fixed_width_threaded_and_fallback_kernels_agree_with_dense() {
+        let mut rng = crate::rng::RandomState::new(4);
+        // ~18k stored entries: with k >= 8 the products are split between threads.
+        let a = rng
+            .standard_normal_matrix(300, 200)
+            .mapv(|v| if v > 0.5 { v } else { 0.0 });
+        let s = dense_to_csr(&a);
+        for k in [1, 5, 15, 32, 33, 40] {
+            let x = rng.standard_normal_matrix(200, k);
+            let y = rng.standard_normal_matrix(300, k);
+            let d1 = &s.matmul(&x.view()) - &a.dot(&x);
+            let d2 = &s.t_matmul(&y.view()) - &a.t().dot(&y);
+            let worst = d1
+                .iter()
+                .chain(d2.iter())
+                .fold(0.0_f64, |m, v| m.max(v.abs()));
+            assert!(worst < 1e-11, "k = {k}: {worst}");
+        }
+        assert_eq!(split_rows(&[0, 0, 0], 2), vec![(0, 2)]);
+        assert_eq!(split_rows(&[0, 5, 10, 10], 2), vec![(0, 1), (1, 3)]);
     }
 
     #[test]

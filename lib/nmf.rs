@@ -31,7 +31,7 @@
 
 use ndarray::{Array2, Axis, Zip};
 
-use crate::linop::DataMatrix;
+use crate::linop::{with_const_k, DataMatrix, SingleThreadedBlas};
 use crate::randomized::randomized_svd;
 use crate::rng::{check_random_state, RandomState};
 use crate::{Error, Result};
@@ -225,6 +225,7 @@ impl Nmf {
     pub fn fit_transform<A: DataMatrix + ?Sized>(&mut self, x: &A) -> Result<Array2<f64>> {
         self.check_params()?;
         check_data(x)?;
+        let _blas = x.is_sparse().then(SingleThreadedBlas::new);
         let (w, h) = self.initial_factors(x)?;
         let (w, h, n_iter) = self.solve(x, w, h, true)?;
         let reconstruction_err = beta_divergence(x, &w, &h, self.beta_loss.beta(), true);
@@ -256,6 +257,7 @@ impl Nmf {
             )));
         }
         check_data(x)?;
+        let _blas = x.is_sparse().then(SingleThreadedBlas::new);
         let k = h.nrows();
         let w = match self.solver {
             Solver::Mu => Array2::from_elem((m, k), (x.mean_all() / k as f64).sqrt()),
@@ -547,26 +549,96 @@ struct Regularization {
 /// `min ½‖X - W Hᵀᵀ‖²` given `HHᵀ` (`k x k`) and `XHᵀ` (`rows x k`). Returns the summed
 /// projected-gradient magnitude seen during the sweep.
 fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[usize]) -> f64 {
-    let (rows, k) = w.dim();
+    let k = w.ncols();
     let w = w.as_slice_mut().expect("W is row-major");
     let hht = hht.as_standard_layout();
     let hht = hht.as_slice().expect("contiguous");
     let xht = xht.as_standard_layout();
     let xht = xht.as_slice().expect("contiguous");
+    with_const_k!(
+        k,
+        cd_sweep_fixed(w, hht, xht, perm),
+        cd_sweep_any(k, w, hht, xht, perm)
+    )
+}
+
+/// One coordinate step on `W[i, t]`: the gradient `(W HHᵀ)[i, t] - (X Hᵀ)[i, t]` summed in
+/// scikit-learn's order, the projected gradient's magnitude returned, then
+/// `W[i, t] ← max(0, W[i, t] - grad / HHᵀ[t, t])`.
+#[inline(always)]
+fn cd_step(wi: &mut [f64], hrow: &[f64], hess: f64, xit: f64, t: usize) -> f64 {
+    let mut grad = -xit;
+    for (h, wr) in hrow.iter().zip(wi.iter()) {
+        grad += h * wr;
+    }
+    let pg = if wi[t] == 0.0 { grad.min(0.0) } else { grad };
+    if hess != 0.0 {
+        wi[t] = (wi[t] - grad / hess).max(0.0);
+    }
+    pg.abs()
+}
+
+/// Rows are independent in a sweep (row `i` of `W` only meets row `i` of `X Hᵀ`), so each
+/// row takes all its `K` coordinate steps at once while it sits in registers; the
+/// per-step violations are kept and summed afterwards in scikit-learn's order (coordinate
+/// by coordinate, rows in order), so the total is bit-for-bit the same.
+fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
+    let rows = w.len() / K;
+    let mut pg = vec![0.0; rows * perm.len()];
+    let parts = if rows * K * K >= 1 << 16 { 2 } else { 1 };
+    let chunk = rows.div_ceil(parts).max(1);
+    std::thread::scope(|scope| {
+        let mut jobs = w
+            .chunks_mut(chunk * K)
+            .zip(xht.chunks(chunk * K))
+            .zip(pg.chunks_mut(chunk * perm.len()))
+            .map(|((wc, xc), pc)| move || cd_rows_fixed::<K>(wc, hht, xc, perm, pc));
+        let first = jobs.next();
+        for job in jobs {
+            scope.spawn(job);
+        }
+        if let Some(mut job) = first {
+            job();
+        }
+    });
+    let mut violation = 0.0;
+    for s in 0..perm.len() {
+        for i in 0..rows {
+            violation += pg[i * perm.len() + s];
+        }
+    }
+    violation
+}
+
+/// The coordinate steps of [`cd_sweep_fixed`] for a block of rows; `pg[i * perm.len() + s]`
+/// receives row `i`'s projected-gradient magnitude at step `s`.
+fn cd_rows_fixed<const K: usize>(
+    w: &mut [f64],
+    hht: &[f64],
+    xht: &[f64],
+    perm: &[usize],
+    pg: &mut [f64],
+) {
+    let np = perm.len();
+    for ((wi, xi), pgi) in w
+        .chunks_exact_mut(K)
+        .zip(xht.chunks_exact(K))
+        .zip(pg.chunks_exact_mut(np))
+    {
+        let wi: &mut [f64; K] = wi.try_into().expect("K wide");
+        for (s, &t) in perm.iter().enumerate() {
+            let hrow: &[f64; K] = hht[t * K..t * K + K].try_into().expect("K wide");
+            pgi[s] = cd_step(wi, hrow, hrow[t], xi[t], t);
+        }
+    }
+}
+
+fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let mut violation = 0.0;
     for &t in perm {
         let hrow = &hht[t * k..t * k + k];
-        let hess = hrow[t];
-        for (wi, xi) in w.chunks_exact_mut(k).zip(xht.chunks_exact(k)).take(rows) {
-            let mut grad = -xi[t];
-            for (h, wr) in hrow.iter().zip(wi.iter()) {
-                grad += h * wr;
-            }
-            let pg = if wi[t] == 0.0 { grad.min(0.0) } else { grad };
-            violation += pg.abs();
-            if hess != 0.0 {
-                wi[t] = (wi[t] - grad / hess).max(0.0);
-            }
+        for (wi, xi) in w.chunks_exact_mut(k).zip(xht.chunks_exact(k)) {
+            violation += cd_step(wi, hrow, hrow[t], xi[t], t);
         }
     }
     violation
@@ -578,40 +650,15 @@ fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[u
 /// thread start-up than the arithmetic itself.
 fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     let k = a.ncols();
+    let a = a.as_standard_layout();
+    let flat = a.as_slice().expect("standard layout is contiguous");
     let mut g = vec![0.0; k * k];
-    if let (Some(flat), true) = (a.as_slice(), k > 0) {
-        for r in flat.chunks_exact(k) {
-            for p in 0..k {
-                let rp = r[p];
-                if rp != 0.0 {
-                    for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
-                        *gq += rp * rq;
-                    }
-                }
-            }
-        }
-    } else {
-        for row in a.rows() {
-            if let Some(r) = row.as_slice() {
-                for p in 0..k {
-                    let rp = r[p];
-                    if rp != 0.0 {
-                        for q in p..k {
-                            g[p * k + q] += rp * r[q];
-                        }
-                    }
-                }
-            } else {
-                for p in 0..k {
-                    let rp = row[p];
-                    if rp != 0.0 {
-                        for q in p..k {
-                            g[p * k + q] += rp * row[q];
-                        }
-                    }
-                }
-            }
-        }
+    if k > 0 {
+        with_const_k!(
+            k,
+            gram_upper_fixed(flat, &mut g),
+            gram_upper_any(k, flat, &mut g)
+        );
     }
     for p in 0..k {
         for q in 0..p {
@@ -619,6 +666,35 @@ fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
         }
     }
     Array2::from_shape_vec((k, k), g).expect("k x k")
+}
+
+/// Upper triangle of `AᵀA` into `g` (`k x k`, row-major) for row-major `A`, `k = K`.
+fn gram_upper_fixed<const K: usize>(flat: &[f64], g: &mut [f64]) {
+    for r in flat.chunks_exact(K) {
+        let r: &[f64; K] = r.try_into().expect("K wide");
+        for p in 0..K {
+            let rp = r[p];
+            if rp != 0.0 {
+                let gp: &mut [f64; K] = (&mut g[p * K..(p + 1) * K]).try_into().expect("K wide");
+                for q in p..K {
+                    gp[q] += rp * r[q];
+                }
+            }
+        }
+    }
+}
+
+fn gram_upper_any(k: usize, flat: &[f64], g: &mut [f64]) {
+    for r in flat.chunks_exact(k) {
+        for p in 0..k {
+            let rp = r[p];
+            if rp != 0.0 {
+                for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
+                    *gq += rp * rq;
+                }
+            }
+        }
+    }
 }
 
 /// Updates `W` (`rows x k`) against `Ht` (`cols x k`); `xht = X Ht` is given.

@@ -25,7 +25,7 @@
 use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
 use ndarray_linalg::{JobSvd, QRInto, SVDDCInto};
 
-use crate::linop::{LinearOperator, Transposed};
+use crate::linop::{LinearOperator, SingleThreadedBlas, Transposed};
 use crate::rng::{check_random_state, RandomState};
 use crate::svd::Svd;
 use crate::{Error, Result};
@@ -51,67 +51,108 @@ pub enum PowerIterationNormalizer {
 /// as LAPACK's `getrf` chooses it. `P·L` spans the same space as the first
 /// `min(m, n)` columns of `A` (when they are independent) and is cheap to compute.
 pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
+    lu_normalize_owned(a.as_standard_layout().into_owned())
+}
+
+/// [`lu_normalize`] working in `a`'s own buffer when it is in standard layout.
+fn lu_normalize_owned(a: Array2<f64>) -> Array2<f64> {
     let (m, n) = a.dim();
     let kmin = m.min(n);
-    // Column-major working copy (pivot search, scaling and updates run down contiguous
-    // columns); `perm[i]` = original row now stored at position i.
-    let mut col = vec![0.0; m * n];
-    for ((i, c), &v) in a.indexed_iter() {
-        col[c * m + i] = v;
+    if m == 0 || n == 0 {
+        return Array2::zeros((m, kmin));
     }
+    // Row-major working copy; `perm[i]` = original row now stored at position i. Each
+    // elimination step runs once down the rows, updating each row's trailing entries and
+    // looking for the next column's pivot on the way (the first row with the largest
+    // |a_ij|, as `getrf` picks it). Every entry sees the same operations in the same order
+    // as in a column-by-column elimination.
+    let mut lu = if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    };
+    let w = lu.as_slice_mut().expect("standard layout");
     let mut perm: Vec<usize> = (0..m).collect();
+    let mut pivot_row = first_abs_max(w, n, 0, 0);
     for j in 0..kmin {
-        let cj = &col[j * m..(j + 1) * m];
-        let mut p = j;
-        let mut best = cj[j].abs();
-        for (i, v) in cj.iter().enumerate().skip(j + 1) {
-            if v.abs() > best {
-                best = v.abs();
-                p = i;
-            }
-        }
+        let p = pivot_row;
         if p != j {
-            for c in 0..n {
-                col.swap(c * m + j, c * m + p);
-            }
+            let (top, bottom) = w.split_at_mut(p * n);
+            top[j * n..(j + 1) * n].swap_with_slice(&mut bottom[..n]);
             perm.swap(j, p);
         }
-        let piv = col[j * m + j];
-        if piv == 0.0 {
-            continue;
-        }
-        {
-            let below = &mut col[j * m + j + 1..(j + 1) * m];
-            if piv.abs() >= f64::MIN_POSITIVE {
-                let r = 1.0 / piv;
-                below.iter_mut().for_each(|v| *v *= r);
-            } else {
-                below.iter_mut().for_each(|v| *v /= piv);
-            }
-        }
-        let (left, right) = col.split_at_mut((j + 1) * m);
-        let lj = &left[j * m + j + 1..(j + 1) * m];
-        for c in 0..n - j - 1 {
-            let cc = &mut right[c * m..(c + 1) * m];
-            let f = cc[j];
-            if f != 0.0 {
-                for (x, &l) in cc[j + 1..].iter_mut().zip(lj) {
-                    *x -= l * f;
+        let (head, tail) = w.split_at_mut((j + 1) * n);
+        let urow = &head[j * n..];
+        let piv = urow[j];
+        let next = j + 1;
+        if next >= n || piv == 0.0 {
+            // Nothing to eliminate with (a zero column) or nothing right of the pivot: only
+            // the multipliers change (none when the pivot is zero), then look ahead.
+            if piv != 0.0 {
+                for row in tail.chunks_exact_mut(n) {
+                    row[j] = scale(row[j], piv);
                 }
             }
+            if next < kmin {
+                pivot_row = first_abs_max(w, n, next, next);
+            }
+            continue;
         }
+        let mut best = f64::NEG_INFINITY;
+        let mut best_i = next;
+        for (off, row) in tail.chunks_exact_mut(n).enumerate() {
+            let l = scale(row[j], piv);
+            row[j] = l;
+            for (x, &u) in row[next..].iter_mut().zip(&urow[next..]) {
+                *x -= l * u;
+            }
+            let v = row[next].abs();
+            if v > best {
+                best = v;
+                best_i = next + off;
+            }
+        }
+        pivot_row = best_i;
     }
-    let mut out = Array2::<f64>::zeros((m, kmin));
+    // Row `orig` of P·L is row `pos` of L, where `perm[pos] = orig`: L's strictly lower
+    // part, then 1 on the diagonal, then zeros.
+    let mut at = vec![0; m];
     for (pos, &orig) in perm.iter().enumerate() {
-        let mut o = out.row_mut(orig);
-        for c in 0..kmin.min(pos) {
-            o[c] = col[c * m + pos];
-        }
+        at[orig] = pos;
+    }
+    let mut out = Vec::with_capacity(m * kmin);
+    for &pos in &at {
+        let lower = kmin.min(pos);
+        out.extend_from_slice(&w[pos * n..pos * n + lower]);
         if pos < kmin {
-            o[pos] = 1.0;
+            out.push(1.0);
+            out.extend(std::iter::repeat_n(0.0, kmin - pos - 1));
         }
     }
-    out
+    Array2::from_shape_vec((m, kmin), out).expect("m x min(m, n)")
+}
+
+/// `x / piv` as `getrf` computes the multiplier: by the reciprocal unless `piv` is tiny.
+#[inline]
+fn scale(x: f64, piv: f64) -> f64 {
+    if piv.abs() >= f64::MIN_POSITIVE {
+        x * (1.0 / piv)
+    } else {
+        x / piv
+    }
+}
+
+/// The first row `i >= from` of the row-major `w` (`n` wide) with the largest `|w[i, col]|`.
+fn first_abs_max(w: &[f64], n: usize, col: usize, from: usize) -> usize {
+    let mut best = f64::NEG_INFINITY;
+    let mut best_i = from;
+    for (off, row) in w[from * n..].chunks_exact(n).enumerate() {
+        if row[col].abs() > best {
+            best = row[col].abs();
+            best_i = from + off;
+        }
+    }
+    best_i
 }
 
 /// `Q` of the thin (economic) Householder QR `A = Q R` (LAPACK `geqrf` + `orgqr`, the
@@ -125,7 +166,7 @@ pub fn qr_orthonormalize(a: &Array2<f64>) -> Result<Array2<f64>> {
 
 fn normalize(y: Array2<f64>, how: PowerIterationNormalizer) -> Result<Array2<f64>> {
     match how {
-        PowerIterationNormalizer::LU => Ok(lu_normalize(&y)),
+        PowerIterationNormalizer::LU => Ok(lu_normalize_owned(y)),
         PowerIterationNormalizer::QR => qr_orthonormalize(&y),
         _ => Ok(y),
     }
@@ -283,6 +324,7 @@ impl RandomizedSvd {
         rng: &mut RandomState,
     ) -> Result<Svd> {
         let (m, n) = a.dims();
+        let _blas = a.is_sparse().then(SingleThreadedBlas::new);
         if self.k == 0 {
             return Err(Error::param("k", "need at least one singular triplet"));
         }
@@ -380,6 +422,61 @@ mod tests {
         assert_eq!(pl[[2, 1]], 1.0);
         assert_eq!(pl[[1, 1]], 0.0);
         assert!((pl[[0, 1]] - (2.0 / 3.0) / (29.0 / 3.0)).abs() < 1e-15);
+    }
+
+    /// Textbook column-by-column partial-pivot elimination (what `getf2` does), giving
+    /// `P·L` with `P·L[perm[i], ..] = L[i, ..]`.
+    fn lu_reference(a: &Array2<f64>) -> Array2<f64> {
+        let (m, n) = a.dim();
+        let kmin = m.min(n);
+        let mut w = a.clone();
+        let mut perm: Vec<usize> = (0..m).collect();
+        for j in 0..kmin {
+            let mut p = j;
+            for i in j + 1..m {
+                if w[[i, j]].abs() > w[[p, j]].abs() {
+                    p = i;
+                }
+            }
+            for c in 0..n {
+                w.swap([j, c], [p, c]);
+            }
+            perm.swap(j, p);
+            let piv = w[[j, j]];
+            if piv == 0.0 {
+                continue;
+            }
+            for i in j + 1..m {
+                w[[i, j]] *= 1.0 / piv;
+                for c in j + 1..n {
+                    let d = w[[i, j]] * w[[j, c]];
+                    w[[i, c]] -= d;
+                }
+            }
+        }
+        let mut out = Array2::zeros((m, kmin));
+        for (pos, &orig) in perm.iter().enumerate() {
+            for c in 0..kmin.min(pos + 1) {
+                out[[orig, c]] = if c == pos { 1.0 } else { w[[pos, c]] };
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lu_matches_textbook_elimination_bit_for_bit() {
+        let mut rng = RandomState::new(3);
+        for &(m, n) in &[(50, 7), (7, 50), (30, 30), (1, 4), (4, 1), (200, 15)] {
+            let mut a = rng.standard_normal_matrix(m, n);
+            if n > 2 {
+                a.column_mut(1).fill(0.0); // a zero pivot column
+            }
+            if m > 3 {
+                let r = a.row(0).to_owned();
+                a.row_mut(3).assign(&r); // a tie for the first pivot
+            }
+            assert_eq!(lu_normalize(&a), lu_reference(&a), "{m} x {n}");
+        }
     }
 
     #[test]

@@ -335,7 +335,12 @@ mod tests {
         let t = f.truncate(1).unwrap();
         // singular values 4 and 2: the rank-1 error is the dropped one
         assert!((reconstruction_error(&a, &t).unwrap() - 2.0).abs() < 1e-12);
-        assert!(reconstruction_error(&a, &f.truncate(2).unwrap()).unwrap().abs() < 1e-13);
+        assert!(
+            reconstruction_error(&a, &f.truncate(2).unwrap())
+                .unwrap()
+                .abs()
+                < 1e-13
+        );
     }
 
     #[test]

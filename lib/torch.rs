@@ -712,6 +712,38 @@ pub fn autograd_loss(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64) -> Result<Ten
     Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
 }
 
+/// [`autograd_loss`] for a sparse `M`, never forming `M − WH`: the fit term is
+/// `sqrt(‖M‖² − 2 c + Σ (WᵀW) ⊙ (HHᵀ))` with `c = Σ W ⊙ (M Hᵀ)`, the same number as
+/// `‖M − WH‖_F` (up to float32 rounding), with the same gradients.
+///
+/// `c` is linear in `W` and in `H` (`∂c/∂W = M Hᵀ`, `∂c/∂H = Wᵀ M`), so it enters the graph
+/// as `Σ W ⊙ sg(M Hᵀ) + Σ H ⊙ sg(Wᵀ M) − sg(c)` (`sg` = detached): the value is `c` and
+/// the gradients are exact, while both sparse products stay outside autograd (two
+/// sparse-times-dense products per step, no sparse backward).
+pub fn autograd_loss_sparse(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
+    check_shapes((m.rows, m.cols), w, h)?;
+    let (mht, wtm) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
+        let ht = h.f_tr()?.f_contiguous()?;
+        Ok((m.mm(&ht)?, m.t_mm(w)?.f_tr()?))
+    })?;
+    let cross_w = w.f_mul(&mht)?.f_sum(Kind::Float)?;
+    let cross_h = h.f_mul(&wtm)?.f_sum(Kind::Float)?;
+    let cross = cross_w.f_add(&cross_h)?.f_sub(&cross_w.f_detach()?)?;
+    let quad = w
+        .f_tr()?
+        .f_mm(w)?
+        .f_mul(&h.f_mm(&h.f_tr()?)?)?
+        .f_sum(Kind::Float)?;
+    let fit = quad
+        .f_sub(&cross.f_mul_scalar(2.0)?)?
+        .f_add_scalar(m.norm_sq)?
+        .f_clamp_min(0.0)?
+        .f_sqrt()?;
+    let pw = w.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
+    let ph = h.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
+    Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
+}
+
 /// NMF by autograd with `tch`'s Adam over `W` and `H` (held in a [`nn::VarStore`]).
 ///
 /// Each step: zero the gradients, evaluate [`autograd_loss`], back-propagate, take an
@@ -817,11 +849,51 @@ impl AdamNmf {
         m: &Tensor,
         w0: &Tensor,
         h0: &Tensor,
+        callback: impl FnMut(usize, &Report),
+    ) -> Result<AdamFit> {
+        check_shapes(size2(m, "M")?, w0, h0)?;
+        self.train(
+            m.device(),
+            w0,
+            h0,
+            |w, h| autograd_loss(m, w, h, self.lam),
+            |w, h| report_t(m, w, h),
+            callback,
+        )
+    }
+
+    /// [`AdamNmf::run`] against a sparse `M` with [`autograd_loss_sparse`]: the same
+    /// optimization without the dense `m x n` residual, so the lesson's 1000 steps take
+    /// seconds on a CPU. Reports use [`report_sparse_t`].
+    pub fn run_sparse(
+        &self,
+        m: &SparseT,
+        w0: &Tensor,
+        h0: &Tensor,
+        callback: impl FnMut(usize, &Report),
+    ) -> Result<AdamFit> {
+        check_shapes((m.rows, m.cols), w0, h0)?;
+        self.train(
+            m.m.device(),
+            w0,
+            h0,
+            |w, h| autograd_loss_sparse(m, w, h, self.lam),
+            |w, h| report_sparse_t(m, w, h),
+            callback,
+        )
+    }
+
+    /// The Adam loop shared by [`AdamNmf::run`] and [`AdamNmf::run_sparse`].
+    fn train(
+        &self,
+        device: Device,
+        w0: &Tensor,
+        h0: &Tensor,
+        loss_of: impl Fn(&Tensor, &Tensor) -> Result<Tensor>,
+        report_of: impl Fn(&Tensor, &Tensor) -> Result<Report>,
         mut callback: impl FnMut(usize, &Report),
     ) -> Result<AdamFit> {
         self.validate()?;
-        check_shapes(size2(m, "M")?, w0, h0)?;
-        let device = m.device();
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let w = root.f_var_copy("w", &w0.f_to_kind(Kind::Float)?.f_to_device(device)?)?;
@@ -830,11 +902,11 @@ impl AdamNmf {
         let mut reports = Vec::new();
         for i in 0..self.n_steps {
             opt.zero_grad();
-            let loss = autograd_loss(m, &w, &h, self.lam)?;
+            let loss = loss_of(&w, &h)?;
             loss.f_backward()?;
             opt.step();
             if i % self.report_every == self.report_every - 1 {
-                let r = report_t(m, &w, &h)?;
+                let r = report_of(&w, &h)?;
                 callback(i, &r);
                 reports.push((i, r));
             }
@@ -848,5 +920,10 @@ impl AdamNmf {
     /// [`AdamNmf::run`] printing each report.
     pub fn run_printing(&self, m: &Tensor, w0: &Tensor, h0: &Tensor) -> Result<AdamFit> {
         self.run(m, w0, h0, |_, r| println!("{r}"))
+    }
+
+    /// [`AdamNmf::run_sparse`] printing each report.
+    pub fn run_sparse_printing(&self, m: &SparseT, w0: &Tensor, h0: &Tensor) -> Result<AdamFit> {
+        self.run_sparse(m, w0, h0, |_, r| println!("{r}"))
     }
 }

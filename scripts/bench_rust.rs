@@ -112,7 +112,9 @@ fn main() {
             "--json" => json_out = it.next().cloned(),
             "--only" => only = it.next().map(|s| s.split(',').map(String::from).collect()),
             other => {
-                eprintln!("bench: unknown argument {other:?} (use --json FILE, --only GROUP[,GROUP])");
+                eprintln!(
+                    "bench: unknown argument {other:?} (use --json FILE, --only GROUP[,GROUP])"
+                );
                 std::process::exit(2);
             }
         }

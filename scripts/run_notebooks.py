@@ -48,6 +48,67 @@ def write_nb(nb, path: Path) -> None:
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+# evcxr reports an error returned by `?` in a cell by printing it to stderr, without
+# marking the cell as failed. So any stderr line in a code cell fails the notebook unless
+# it is one of these known progress lines (cargo building dependencies in a first cell,
+# the crate's corpus progress, libtorch's C++ warnings), or the cell is tagged
+# `allow-stderr`.
+BENIGN_STDERR = re.compile(
+    r"^\s*$"
+    r"|^\s*(Compiling|Finished|Building|Blocking|Updating|Locking|Adding|Downloaded|Downloading|Fresh|Checking)\b"
+    r"|^topicmod kernel: "
+    r"|^(downloading|downloaded) (the 20 Newsgroups corpus from )?\S+"
+    r"|^parsing \S+\.\.\..*(posts in|failed)"
+    r"|^\[W\d{4} [0-9:.]+ \S+\] Warning: "
+)
+
+
+def unexpected_stderr(nb) -> list[tuple[int, str]]:
+    """(cell index, line) for every stderr line that is not known progress output."""
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "allow-stderr" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                for line in ANSI.sub("", o.get("text", "")).replace("\r", "\n").splitlines():
+                    if not BENIGN_STDERR.match(line):
+                        bad.append((i, line))
+    return bad
+
+
+def cell_seconds(nb) -> list[tuple[int, float]]:
+    """(cell index, seconds) for every executed code cell, from the timestamps nbclient
+    records (`iopub.execute_input` to `shell.execute_reply`)."""
+    from datetime import datetime
+
+    out = []
+    for i, cell in enumerate(nb.cells):
+        ex = cell.get("metadata", {}).get("execution", {})
+        a, b = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+        if cell.cell_type == "code" and a and b:
+            t = (datetime.fromisoformat(b.replace("Z", "+00:00")) - datetime.fromisoformat(a.replace("Z", "+00:00")))
+            out.append((i, t.total_seconds()))
+    return out
+
+
+def timing_summary(nb) -> str:
+    """One line: the first cell (it loads the crate), the median and the fastest of the rest,
+    and the slowest cell with its index."""
+    times = cell_seconds(nb)
+    if not times:
+        return "no cell timings"
+    first = times[0][1]
+    rest = sorted(t for _, t in times[1:])
+    if not rest:
+        return f"first cell {first:.1f} s"
+    median = rest[len(rest) // 2]
+    slow_i, slow_t = max(times[1:], key=lambda x: x[1])
+    under_1s = sum(1 for t in rest if t < 1.0)
+    return (f"first cell {first:.1f} s; other {len(rest)} cells: fastest {rest[0]:.2f} s, "
+            f"median {median:.2f} s, {under_1s} under 1 s, slowest {slow_t:.1f} s (cell {slow_i})")
+
+
 def show_failure(nb) -> None:
     """Print the failing cell's source, its stderr and its error (evcxr puts the
     compiler's diagnostics in the error's traceback)."""
@@ -92,6 +153,10 @@ def run_one(src: Path, args) -> bool:
         ok = False
         print(f"FAILED {src.name}: {type(err).__name__}: {err}", flush=True)
     wall = time.monotonic() - t0
+    if ok:
+        for i, line in unexpected_stderr(nb):
+            ok = False
+            print(f"FAILED {src.name}: cell {i} printed to stderr (an error returned by `?`?): {line}", flush=True)
 
     outputs = []
     if args.in_place and ok:
@@ -111,6 +176,8 @@ def run_one(src: Path, args) -> bool:
                 print(f"FAILED {src.name}: {p}", flush=True)
             ok = ok and not problems
     status = "ok" if ok else "FAILED"
+    if args.timings:
+        print(f"       {src.name}: {timing_summary(nb)}", flush=True)
     print(f"{status:6} {src.name}  {wall:7.1f} s  -> {', '.join(str(o.relative_to(ROOT)) if o.is_relative_to(ROOT) else str(o) for o in outputs)}", flush=True)
     return ok
 
@@ -121,6 +188,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, help="folder for the executed copies")
     ap.add_argument("--html", action="store_true", help="also export HTML and check the charts")
     ap.add_argument("--in-place", action="store_true", help="rewrite the given notebooks with fresh outputs")
+    ap.add_argument("--timings", action="store_true", help="print per-cell timing figures for each notebook")
     ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--startup-timeout", type=int, default=120)

@@ -35,7 +35,7 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
         }
     });
     rows.push(Row::new(
-        &format!("100 manual GD steps (tch, dense, {dev})"),
+        format!("100 manual GD steps (tch, dense, {dev})"),
         t,
     ));
 
@@ -45,7 +45,7 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
             err.get_or_insert(e);
         }
     });
-    rows.push(Row::new(&format!("100 Adam steps (tch, {dev})"), t));
+    rows.push(Row::new(format!("100 Adam steps (tch, {dev})"), t));
 
     let sparse = ManualGd::new().n_steps(1000);
     let t = median_time(3, || {
@@ -54,8 +54,16 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
             err.get_or_insert(e);
         }
     });
+    rows.push(Row::new(format!("1000 sparse-aware steps (tch, {dev})"), t));
+
+    let adam_sparse = AdamNmf::new().n_steps(1000);
+    let t = median_time(3, || {
+        if let Err(e) = adam_sparse.run_sparse(&sp, &w0, &h0, |_, _| {}) {
+            err.get_or_insert(e);
+        }
+    });
     rows.push(Row::new(
-        &format!("1000 sparse-aware steps (tch, {dev})"),
+        format!("1000 sparse-aware Adam steps (tch, {dev})"),
         t,
     ));
     match err {
