@@ -168,9 +168,8 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
 /// `A^T X` for CSR `A` (`m x n`) and dense `X` (`m x k`), without forming `A^T`.
 ///
 /// Row `i` of `X`, scaled by `A[i, j]`, is added into row `j` of the result. Large
-/// products scatter fixed halves of `A`'s rows into separate buffers (in parallel when
-/// there are cores for it) and add the two at the end: the same grouping of sums on
-/// every machine.
+/// products scatter two fixed halves of `A`'s rows into separate buffers (on two threads
+/// when allowed) and add the two at the end: the same grouping of sums on every machine.
 pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(m, x.nrows(), "csr_t_dot_dense: inner dimensions differ");
@@ -185,19 +184,31 @@ pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
         return out;
     }
     let sp = SparseRows::of(a);
-    let parts = split_rows(sp.ip, part_count(a.nnz(), k).min(2));
     let os = out.as_slice_mut().expect("fresh array is contiguous");
-    if parts.len() < 2 {
+    if a.nnz().saturating_mul(k) < 1 << 17 {
         scatter_rows(&sp, xs, k, 0, m, os);
         return out;
     }
-    let (r0, r1) = parts[1];
+    // Always the same two halves (so the same sums), on two threads when allowed.
+    let halves = split_rows(sp.ip, 2);
+    let (h0, h1) = match halves[..] {
+        [h0, h1] => (h0, h1),
+        _ => {
+            scatter_rows(&sp, xs, k, 0, m, os);
+            return out;
+        }
+    };
     let mut other = vec![0.0; n * k];
-    std::thread::scope(|scope| {
-        let buf = &mut other;
-        scope.spawn(move || scatter_rows(&sp, xs, k, r0, r1, buf));
-        scatter_rows(&sp, xs, k, parts[0].0, parts[0].1, os);
-    });
+    if max_threads() >= 2 {
+        std::thread::scope(|scope| {
+            let buf = &mut other;
+            scope.spawn(move || scatter_rows(&sp, xs, k, h1.0, h1.1, buf));
+            scatter_rows(&sp, xs, k, h0.0, h0.1, os);
+        });
+    } else {
+        scatter_rows(&sp, xs, k, h0.0, h0.1, os);
+        scatter_rows(&sp, xs, k, h1.0, h1.1, &mut other);
+    }
     for (o, b) in os.iter_mut().zip(&other) {
         *o += b;
     }

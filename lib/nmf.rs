@@ -585,7 +585,11 @@ fn cd_step(wi: &mut [f64], hrow: &[f64], hess: f64, xit: f64, t: usize) -> f64 {
 fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let rows = w.len() / K;
     let mut pg = vec![0.0; rows * perm.len()];
-    let parts = if rows * K * K >= 1 << 16 { 2 } else { 1 };
+    let parts = if rows * K * K >= 1 << 16 {
+        crate::linop::max_threads()
+    } else {
+        1
+    };
     let chunk = rows.div_ceil(parts).max(1);
     std::thread::scope(|scope| {
         let mut jobs = w

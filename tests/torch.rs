@@ -535,6 +535,16 @@ fn topics_of(h: &Tensor, vocab: &[String]) -> Vec<String> {
     topics
 }
 
+/// Some topic has each of `words` among its top words.
+fn assert_topics_mention(topics: &[String], words: &[&str]) {
+    for word in words {
+        assert!(
+            topics.iter().any(|t| t.split(' ').any(|w| w == *word)),
+            "no topic has {word:?}: {topics:?}"
+        );
+    }
+}
+
 /// Topic by topic, at least `k` of the 8 top words are PyTorch's (words with nearly equal
 /// weights may swap places or enter and leave the top 8 under float32 rounding).
 fn assert_similar_topics(got: &[String], want: &[String], k: usize) {
@@ -619,12 +629,7 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     let last = reports.last().unwrap().1.residual;
     assert!(last < 44.0, "{last}");
     let topics = topics_of(&h, vocab);
-    for word in ["space", "god"] {
-        assert!(
-            topics.iter().any(|t| t.split(' ').any(|w| w == word)),
-            "no topic has {word:?}: {topics:?}"
-        );
-    }
+    assert_topics_mention(&topics, &["space", "god"]);
     if fx.manual.len() == 10 {
         assert_similar_topics(&topics, &fx.topics[9], 6);
     }
@@ -782,10 +787,5 @@ fn lesson_sparse_aware_adam_1000_steps_match_pytorch() {
     let last = fit.reports.last().unwrap().1.residual;
     assert!(last < 44.0, "{last}");
     let topics = topics_of(&fit.h, vocab);
-    for word in ["space", "god"] {
-        assert!(
-            topics.iter().any(|t| t.split(' ').any(|w| w == word)),
-            "no topic has {word:?}: {topics:?}"
-        );
-    }
+    assert_topics_mention(&topics, &["space", "god"]);
 }
