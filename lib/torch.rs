@@ -258,7 +258,9 @@ pub fn penalty_t(a: &Tensor, mu: f64) -> Result<Tensor> {
 pub fn grads_t(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<(Tensor, Tensor)> {
     check_shapes(size2(m, "M")?, w, h)?;
     check_finite_param("lam", lam)?;
-    let r = w.f_mm(h)?.f_sub(m)?;
+    // R = WH − M, subtracting in place: one m x n temporary instead of two.
+    let mut r = w.f_mm(h)?;
+    let _ = r.f_sub_(m)?;
     let dw = r
         .f_mm(&h.f_tr()?)?
         .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
@@ -706,7 +708,10 @@ pub fn autograd_intro(device: Device) -> Result<Tensor> {
 /// The autograd NMF objective `‖M − WH‖_F + λ (mean(min(W, 0)²) + mean(min(H, 0)²))`.
 pub fn autograd_loss(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
     check_shapes(size2(m, "M")?, w, h)?;
-    let fit = m.f_sub(&w.f_mm(h)?)?.f_norm()?;
+    // ‖WH − M‖ (= ‖M − WH‖), subtracting in place into the product: one m x n temporary.
+    let mut r = w.f_mm(h)?;
+    let _ = r.f_sub_(m)?;
+    let fit = r.f_norm()?;
     let pw = w.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
     let ph = h.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
     Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
