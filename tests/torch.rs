@@ -19,9 +19,12 @@ mod common;
 const CPU: Device = Device::Cpu;
 
 // ------------------------------------------------------------------ f64 reference code
+//
+// The reference is the crate's own float64 ndarray implementation (`topicmod::sgd`, itself
+// checked against the lesson's NumPy code in tests/sgd.rs): the tensor code must agree with it.
 
 fn penalty_ref(a: &Array2<f64>, mu: f64) -> Array2<f64> {
-    a.mapv(|x| if x < mu { (x - mu).min(0.0) } else { 0.0 })
+    topicmod::sgd::penalty(a, mu)
 }
 
 fn grads_ref(
@@ -31,14 +34,13 @@ fn grads_ref(
     lam: f64,
     mu: f64,
 ) -> (Array2<f64>, Array2<f64>) {
-    let r = w.dot(h) - m;
-    let dw = r.dot(&h.t()) + penalty_ref(w, mu) * lam;
-    let dh = w.t().dot(&r) + penalty_ref(h, mu) * lam;
-    (dw, dh)
+    topicmod::sgd::grads(m, w, h, lam, mu).expect("ndarray reference gradients")
 }
 
 fn residual_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
-    (m - &w.dot(h)).mapv(|x| x * x).sum().sqrt()
+    topicmod::sgd::report(m, w, h)
+        .expect("ndarray reference report")
+        .residual
 }
 
 /// Random test data: a non-negative sparse-ish `M` and factors with a few negative
