@@ -8,22 +8,16 @@ use topicmod::svd::{
     orthonormality_error_rows, reconstruction_error, svd,
 };
 
+mod common;
+
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/svd/small.json");
     let text = std::fs::read_to_string(path).expect("tests/fixtures/svd/small.json");
     serde_json::from_str(&text).expect("valid JSON")
 }
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
 fn matrix(v: &Value, rows: usize, cols: usize) -> Array2<f64> {
-    Array2::from_shape_vec((rows, cols), floats(v)).expect("shape")
+    Array2::from_shape_vec((rows, cols), common::f64s(v)).expect("shape")
 }
 
 /// Sign that best aligns `ours` with `reference` (+1 or -1).
@@ -65,7 +59,7 @@ fn small_matrices_match_scipy() {
         );
 
         let f = svd(&a).unwrap();
-        let s_ref = Array1::from(floats(&case["s"]));
+        let s_ref = Array1::from(common::f64s(&case["s"]));
         assert!(
             allclose(&f.s, &s_ref, 1e-12, 1e-14),
             "{name}: s {} vs {}",

@@ -4,53 +4,15 @@
 //! Needs the corpus: set TOPICMOD_DATA to the 20 Newsgroups archive. This test is heavy
 //! (a full SVD of a 2034 x 26576 matrix plus two large products): it takes minutes.
 
-use std::io::Read;
-
 use ndarray::{s, Array1, Array2};
-use serde_json::Value;
 use topicmod::corpus::{lesson_corpus, Subset};
 use topicmod::svd::{
     allclose, orthonormality_error, orthonormality_error_rows, reconstruction_error, svd,
 };
+
+mod common;
 use topicmod::text::{CountVectorizer, StopWords};
 use topicmod::topics::show_topics;
-
-fn fixture() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/svd/lesson.json.gz"
-    );
-    let file = std::fs::File::open(path).expect("tests/fixtures/svd/lesson.json.gz");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .expect("gzip");
-    serde_json::from_str(&text).expect("valid JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_str().expect("string").to_string())
-        .collect()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("integer") as usize)
-        .collect()
-}
 
 /// The lesson's matrix, built by the crate's own pipeline: the four-group train posts
 /// with headers, footers and quotes removed, counted with English stop words dropped.
@@ -67,7 +29,7 @@ fn lesson_counts() -> (Array2<f64>, usize, Vec<String>) {
 
 #[test]
 fn lesson_svd_matches_scipy() {
-    let fx = fixture();
+    let fx = common::fixture_json("svd/lesson.json.gz");
     let (a, nnz, vocab) = lesson_counts();
     let (m, n) = a.dim();
     assert_eq!((m, n), (2034, 26576));
@@ -84,7 +46,7 @@ fn lesson_svd_matches_scipy() {
     // Singular values: SciPy's to 1e-9 relative. The smallest ones are zero up to
     // rounding (duplicate and empty documents make the matrix rank-deficient), so they
     // get an absolute tolerance relative to the largest one instead.
-    let s_ref = Array1::from(floats(&fx["s"]));
+    let s_ref = Array1::from(common::f64s(&fx["s"]));
     assert!(
         allclose(&f.s, &s_ref, 1e-9, 1e-12 * s_ref[0]),
         "singular values differ from SciPy's"
@@ -99,7 +61,7 @@ fn lesson_svd_matches_scipy() {
     // order of the two is a coin toss between BLAS builds; the words after them have
     // genuine (if tiny) weights and are compared exactly, like every other topic.
     let topics = show_topics(&f.vt.slice(s![..10, ..]), &vocab, 8).unwrap();
-    let expected = strings(&fx["topics"]);
+    let expected = common::strings(&fx["topics"]);
     assert_eq!(topics.len(), 10);
     assert_eq!(topics[1..], expected[1..]);
     assert_eq!(topics[1], "jpeg gif file color quality image jfif format");
@@ -121,8 +83,8 @@ fn lesson_svd_matches_scipy() {
 
     // The leading singular vectors themselves (unique up to sign; the signs agree with
     // SciPy's too, or the topics above would differ): probe a few coordinates.
-    let probe_cols = usizes(&fx["vt_probe_cols"]);
-    let probe_rows = usizes(&fx["u_probe_rows"]);
+    let probe_cols = common::usizes(&fx["vt_probe_cols"]);
+    let probe_rows = common::usizes(&fx["u_probe_rows"]);
     for (t, (vt_row, u_col)) in fx["vt_probe"]
         .as_array()
         .unwrap()
@@ -132,12 +94,12 @@ fn lesson_svd_matches_scipy() {
     {
         let ours = Array1::from_iter(probe_cols.iter().map(|&j| f.vt[[t, j]]));
         assert!(
-            allclose(&ours, &Array1::from(floats(vt_row)), 1e-7, 1e-10),
+            allclose(&ours, &Array1::from(common::f64s(vt_row)), 1e-7, 1e-10),
             "Vt[{t}]"
         );
         let ours = Array1::from_iter(probe_rows.iter().map(|&i| f.u[[i, t]]));
         assert!(
-            allclose(&ours, &Array1::from(floats(u_col)), 1e-7, 1e-10),
+            allclose(&ours, &Array1::from(common::f64s(u_col)), 1e-7, 1e-10),
             "U[:, {t}]"
         );
     }
@@ -148,9 +110,9 @@ fn lesson_svd_matches_scipy() {
         .zip(fx["topic_weights"].as_array().unwrap())
         .enumerate()
     {
-        let ours = Array1::from_iter(usizes(idx).iter().map(|&j| f.vt[[t, j]]));
+        let ours = Array1::from_iter(common::usizes(idx).iter().map(|&j| f.vt[[t, j]]));
         assert!(
-            allclose(&ours, &Array1::from(floats(w)), 1e-7, 1e-10),
+            allclose(&ours, &Array1::from(common::f64s(w)), 1e-7, 1e-10),
             "topic {t} weights"
         );
     }
