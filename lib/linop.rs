@@ -24,6 +24,11 @@ pub trait LinearOperator {
     fn is_sparse(&self) -> bool {
         false
     }
+    /// The CSR matrix behind this operator, if it is one (algorithms that multiply by `Aᵀ`
+    /// many times use it to build a [`CsrWithTranspose`]).
+    fn as_csr(&self) -> Option<&Csr> {
+        None
+    }
 }
 
 /// A data matrix: a [`LinearOperator`] whose entries we can also reduce over.
@@ -88,6 +93,9 @@ impl LinearOperator for Csr {
     fn is_sparse(&self) -> bool {
         true
     }
+    fn as_csr(&self) -> Option<&Csr> {
+        Some(self)
+    }
 }
 
 impl DataMatrix for Csr {
@@ -138,31 +146,37 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     let k = x.ncols();
     let x = x.as_standard_layout();
     let xs = x.as_slice().expect("standard layout is contiguous");
-    let mut out = Array2::<f64>::zeros((m, k));
     if k == 0 || m == 0 {
-        return out;
+        return Array2::zeros((m, k));
     }
-    let os = out.as_slice_mut().expect("fresh array is contiguous");
+    // Every entry is written below (each row once, from its accumulator).
+    let mut os = Vec::with_capacity(m * k);
     let sp = SparseRows::of(a);
     let parts = split_rows(sp.ip, part_count(a.nnz(), k));
-    let mut rest = os;
+    let mut rest = &mut os.spare_capacity_mut()[..m * k];
+    run_jobs(parts.into_iter().map(|(r0, r1)| {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut((r1 - r0) * k);
+        rest = tail;
+        move || gather_rows(&sp, xs, k, r0, mine)
+    }));
+    // SAFETY: `split_rows` covers rows 0..m, and `gather_rows` initializes all of its
+    // `(r1 - r0) * k` outputs.
+    unsafe { os.set_len(m * k) };
+    Array2::from_shape_vec((m, k), os).expect("m x k")
+}
+
+/// Runs `jobs` on scoped threads, the first one on the calling thread, and waits for all.
+pub(crate) fn run_jobs<F: FnOnce() + Send>(jobs: impl IntoIterator<Item = F>) {
     std::thread::scope(|scope| {
-        let mut first = None;
-        for (r0, r1) in parts {
-            let (mine, tail) = rest.split_at_mut((r1 - r0) * k);
-            rest = tail;
-            let job = move || gather_rows(&sp, xs, k, r0, mine);
-            if first.is_none() {
-                first = Some(job);
-            } else {
-                scope.spawn(job);
-            }
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next();
+        for job in jobs {
+            scope.spawn(job);
         }
-        if let Some(mut job) = first {
+        if let Some(job) = first {
             job();
         }
     });
-    out
 }
 
 /// `A^T X` for CSR `A` (`m x n`) and dense `X` (`m x k`), without forming `A^T`.
@@ -341,24 +355,45 @@ macro_rules! with_const_k {
 }
 pub(crate) use with_const_k;
 
-/// Rows `r0..r0 + out.len() / k` of `A X` into `out` (row-major, `k` wide).
-fn gather_rows(a: &SparseRows, xs: &[f64], k: usize, r0: usize, out: &mut [f64]) {
+/// Rows `r0..r0 + out.len() / k` of `A X` into `out` (row-major, `k` wide); every entry
+/// of `out` is written.
+fn gather_rows(
+    a: &SparseRows,
+    xs: &[f64],
+    k: usize,
+    r0: usize,
+    out: &mut [std::mem::MaybeUninit<f64>],
+) {
     with_const_k!(k, gather_fixed(a, xs, r0, out), {
+        let mut acc = vec![0.0; k];
         for (i, o) in out.chunks_exact_mut(k).enumerate() {
+            acc.fill(0.0);
             for t in a.row(r0 + i) {
                 let v = a.dv[t];
-                for (oc, &xc) in o.iter_mut().zip(&xs[a.ix[t] * k..(a.ix[t] + 1) * k]) {
-                    *oc += v * xc;
+                for (ac, &xc) in acc.iter_mut().zip(&xs[a.ix[t] * k..(a.ix[t] + 1) * k]) {
+                    *ac += v * xc;
                 }
+            }
+            for (oc, &ac) in o.iter_mut().zip(&acc) {
+                oc.write(ac);
             }
         }
     })
 }
 
-fn gather_fixed<const K: usize>(a: &SparseRows, xs: &[f64], r0: usize, out: &mut [f64]) {
+fn gather_fixed<const K: usize>(
+    a: &SparseRows,
+    xs: &[f64],
+    r0: usize,
+    out: &mut [std::mem::MaybeUninit<f64>],
+) {
+    let last = a.ip[r0 + out.len() / K] - a.base; // end of this block's stored entries
     for (i, o) in out.chunks_exact_mut(K).enumerate() {
         let mut acc = [0.0; K];
         for t in a.row(r0 + i) {
+            if t + PREFETCH_AHEAD < last {
+                prefetch_row(xs, a.ix[t + PREFETCH_AHEAD] * K, K);
+            }
             let v = a.dv[t];
             let xr: &[f64; K] = xs[a.ix[t] * K..(a.ix[t] + 1) * K]
                 .try_into()
@@ -367,8 +402,39 @@ fn gather_fixed<const K: usize>(a: &SparseRows, xs: &[f64], r0: usize, out: &mut
                 acc[c] += v * xr[c];
             }
         }
-        o.copy_from_slice(&acc);
+        for (oc, &ac) in o.iter_mut().zip(&acc) {
+            oc.write(ac);
+        }
     }
+}
+
+/// How many stored entries ahead [`gather_fixed`] asks for the row of `X` it will need.
+const PREFETCH_AHEAD: usize = 12;
+
+/// Hints the CPU to bring `xs[at..at + k]` into cache (random rows of a large `X` are the
+/// cost of a sparse product; the indices tell us which ones come next).
+#[inline(always)]
+fn prefetch_row(xs: &[f64], at: usize, k: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        if at + k <= xs.len() {
+            let p = xs[at..].as_ptr() as *const i8;
+            // SAFETY: prefetching has no effect on memory and cannot fault; both lines
+            // hold part of row `at / k` of `xs`.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(p);
+                if k * 8 > 64 {
+                    _mm_prefetch::<_MM_HINT_T0>(p.add(64));
+                }
+                if k * 8 > 128 {
+                    _mm_prefetch::<_MM_HINT_T0>(p.add(128));
+                }
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (xs, at, k);
 }
 
 /// Adds `A[r0..r1, :]^T X[r0..r1, :]` into `out` (`n x k`, row-major).
@@ -403,6 +469,95 @@ fn scatter_fixed<const K: usize>(
                 o[c] += v * r[c];
             }
         }
+    }
+}
+
+/// A CSR matrix `A` together with a CSR copy of `Aᵀ`, so that both `A X` and `Aᵀ X` run
+/// as row-by-row gathers ([`csr_dot_dense`]): each output row is summed by one thread, in
+/// stored order, reading `X` instead of scattering into the output. Building `Aᵀ` costs
+/// one pass over the stored entries; iterative methods (power iterations, NMF) repay it
+/// after a product or two.
+///
+/// Row `j` of `Aᵀ X` is `Σ_i A[i, j] X[i, :]` summed over `i` in increasing order.
+pub struct CsrWithTranspose<'a> {
+    a: &'a Csr,
+    at: Csr,
+}
+
+impl<'a> CsrWithTranspose<'a> {
+    /// Stores `Aᵀ` next to `a` (a CSC `a` is first read as CSR).
+    pub fn new(a: &'a Csr) -> Self {
+        CsrWithTranspose {
+            a,
+            at: transpose_csr(a),
+        }
+    }
+    /// The matrix `A`.
+    pub fn matrix(&self) -> &Csr {
+        self.a
+    }
+}
+
+/// `Aᵀ` in CSR form, with the column indices of every row in increasing order.
+fn transpose_csr(a: &Csr) -> Csr {
+    let (m, n) = CsMat::shape(a);
+    if a.is_csc() {
+        // The CSC arrays of `a` are the CSR arrays of `Aᵀ`.
+        return a.transpose_view().to_owned();
+    }
+    let sp = SparseRows::of(a);
+    let mut counts = vec![0usize; n + 1];
+    for &j in sp.ix.iter().take(a.nnz()) {
+        counts[j + 1] += 1;
+    }
+    for j in 0..n {
+        counts[j + 1] += counts[j];
+    }
+    let indptr = counts.clone();
+    let mut next = counts;
+    let mut indices = vec![0usize; a.nnz()];
+    let mut data = vec![0.0; a.nnz()];
+    for i in 0..m {
+        for t in sp.row(i) {
+            let j = sp.ix[t];
+            indices[next[j]] = i;
+            data[next[j]] = sp.dv[t];
+            next[j] += 1;
+        }
+    }
+    CsMat::new((n, m), indptr, indices, data)
+}
+
+impl LinearOperator for CsrWithTranspose<'_> {
+    fn dims(&self) -> (usize, usize) {
+        CsMat::shape(self.a)
+    }
+    fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
+        csr_dot_dense(self.a, x)
+    }
+    fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
+        csr_dot_dense(&self.at, x)
+    }
+    fn is_sparse(&self) -> bool {
+        true
+    }
+}
+
+impl DataMatrix for CsrWithTranspose<'_> {
+    fn sum_all(&self) -> f64 {
+        self.a.sum_all()
+    }
+    fn sum_sq(&self) -> f64 {
+        self.a.sum_sq()
+    }
+    fn min_entry(&self) -> f64 {
+        self.a.min_entry()
+    }
+    fn has_non_finite(&self) -> bool {
+        self.a.has_non_finite()
+    }
+    fn to_array(&self) -> Array2<f64> {
+        self.a.to_array()
     }
 }
 
@@ -502,6 +657,27 @@ mod tests {
         }
         assert_eq!(split_rows(&[0, 0, 0], 2), vec![(0, 2)]);
         assert_eq!(split_rows(&[0, 5, 10, 10], 2), vec![(0, 1), (1, 3)]);
+    }
+
+    #[test]
+    fn stored_transpose_gives_the_same_products() {
+        let mut rng = crate::rng::RandomState::new(5);
+        let a = rng
+            .standard_normal_matrix(120, 90)
+            .mapv(|v| if v > 0.8 { v } else { 0.0 });
+        let x = rng.standard_normal_matrix(90, 7);
+        let y = rng.standard_normal_matrix(120, 7);
+        for s in [dense_to_csr(&a), dense_to_csr(&a).to_other_storage()] {
+            let pair = CsrWithTranspose::new(&s);
+            assert_eq!(pair.dims(), (120, 90));
+            assert!(pair.is_sparse() && pair.as_csr().is_none());
+            let d1 = &pair.matmul(&x.view()) - &a.dot(&x);
+            let d2 = &pair.t_matmul(&y.view()) - &a.t().dot(&y);
+            let worst = d1.iter().chain(&d2).fold(0.0_f64, |m, v| m.max(v.abs()));
+            assert!(worst < 1e-12, "{worst}");
+            assert_eq!(pair.sum_sq(), s.sum_sq());
+            assert_eq!(pair.to_array(), a);
+        }
     }
 
     #[test]

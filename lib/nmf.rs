@@ -31,7 +31,7 @@
 
 use ndarray::{Array2, Axis, Zip};
 
-use crate::linop::{with_const_k, DataMatrix, SingleThreadedBlas};
+use crate::linop::{run_jobs, with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::randomized::randomized_svd;
 use crate::rng::{check_random_state, RandomState};
 use crate::{Error, Result};
@@ -226,6 +226,14 @@ impl Nmf {
         self.check_params()?;
         check_data(x)?;
         let _blas = x.is_sparse().then(SingleThreadedBlas::new);
+        match x.as_csr() {
+            // Sparse input: `Xᵀ W` as a gather too (see `CsrWithTranspose`).
+            Some(csr) => self.fit_checked(&CsrWithTranspose::new(csr)),
+            None => self.fit_checked(x),
+        }
+    }
+
+    fn fit_checked<A: DataMatrix + ?Sized>(&mut self, x: &A) -> Result<Array2<f64>> {
         let (w, h) = self.initial_factors(x)?;
         let (w, h, n_iter) = self.solve(x, w, h, true)?;
         let reconstruction_err = beta_divergence(x, &w, &h, self.beta_loss.beta(), true);
@@ -258,6 +266,18 @@ impl Nmf {
         }
         check_data(x)?;
         let _blas = x.is_sparse().then(SingleThreadedBlas::new);
+        match x.as_csr() {
+            Some(csr) => self.transform_checked(&CsrWithTranspose::new(csr), h),
+            None => self.transform_checked(x, h),
+        }
+    }
+
+    fn transform_checked<A: DataMatrix + ?Sized>(
+        &self,
+        x: &A,
+        h: Array2<f64>,
+    ) -> Result<Array2<f64>> {
+        let (m, _) = x.dims();
         let k = h.nrows();
         let w = match self.solver {
             Solver::Mu => Array2::from_elem((m, k), (x.mean_all() / k as f64).sqrt()),
@@ -591,20 +611,12 @@ fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm:
         1
     };
     let chunk = rows.div_ceil(parts).max(1);
-    std::thread::scope(|scope| {
-        let mut jobs = w
-            .chunks_mut(chunk * K)
+    run_jobs(
+        w.chunks_mut(chunk * K)
             .zip(xht.chunks(chunk * K))
             .zip(pg.chunks_mut(chunk * perm.len()))
-            .map(|((wc, xc), pc)| move || cd_rows_fixed::<K>(wc, hht, xc, perm, pc));
-        let first = jobs.next();
-        for job in jobs {
-            scope.spawn(job);
-        }
-        if let Some(mut job) = first {
-            job();
-        }
-    });
+            .map(|((wc, xc), pc)| move || cd_rows_fixed::<K>(wc, hht, xc, perm, pc)),
+    );
     let mut violation = 0.0;
     for s in 0..perm.len() {
         for i in 0..rows {
@@ -615,7 +627,9 @@ fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm:
 }
 
 /// The coordinate steps of [`cd_sweep_fixed`] for a block of rows; `pg[i * perm.len() + s]`
-/// receives row `i`'s projected-gradient magnitude at step `s`.
+/// receives row `i`'s projected-gradient magnitude at step `s`. Rows go [`LANES`] at a time
+/// in lockstep (independent chains the CPU can overlap); each row still sees exactly the
+/// operations of [`cd_step`] in the same order.
 fn cd_rows_fixed<const K: usize>(
     w: &mut [f64],
     hht: &[f64],
@@ -624,10 +638,55 @@ fn cd_rows_fixed<const K: usize>(
     pg: &mut [f64],
 ) {
     let np = perm.len();
-    for ((wi, xi), pgi) in w
+    let rows = w.len() / K;
+    let grouped = rows / LANES * LANES;
+    let (wg, wrest) = w.split_at_mut(grouped * K);
+    let (xg, xrest) = xht.split_at(grouped * K);
+    let (pgg, pgrest) = pg.split_at_mut(grouped * np);
+    for ((wc, xc), pc) in wg
+        .chunks_exact_mut(LANES * K)
+        .zip(xg.chunks_exact(LANES * K))
+        .zip(pgg.chunks_exact_mut(LANES * np))
+    {
+        // wv[r][lane] = W[row lane, r]
+        let mut wv = [[0.0; LANES]; K];
+        for lane in 0..LANES {
+            for r in 0..K {
+                wv[r][lane] = wc[lane * K + r];
+            }
+        }
+        for (s, &t) in perm.iter().enumerate() {
+            let hrow: &[f64; K] = hht[t * K..t * K + K].try_into().expect("K wide");
+            let hess = hrow[t];
+            let mut grad = [0.0; LANES];
+            for lane in 0..LANES {
+                grad[lane] = -xc[lane * K + t];
+            }
+            for r in 0..K {
+                for lane in 0..LANES {
+                    grad[lane] += hrow[r] * wv[r][lane];
+                }
+            }
+            for lane in 0..LANES {
+                let wt = wv[t][lane];
+                let g = grad[lane];
+                let pgv = if wt == 0.0 { g.min(0.0) } else { g };
+                pc[lane * np + s] = pgv.abs();
+                if hess != 0.0 {
+                    wv[t][lane] = (wt - g / hess).max(0.0);
+                }
+            }
+        }
+        for lane in 0..LANES {
+            for r in 0..K {
+                wc[lane * K + r] = wv[r][lane];
+            }
+        }
+    }
+    for ((wi, xi), pgi) in wrest
         .chunks_exact_mut(K)
-        .zip(xht.chunks_exact(K))
-        .zip(pg.chunks_exact_mut(np))
+        .zip(xrest.chunks_exact(K))
+        .zip(pgrest.chunks_exact_mut(np))
     {
         let wi: &mut [f64; K] = wi.try_into().expect("K wide");
         for (s, &t) in perm.iter().enumerate() {
@@ -636,6 +695,9 @@ fn cd_rows_fixed<const K: usize>(
         }
     }
 }
+
+/// Rows that [`cd_rows_fixed`] steps through together.
+const LANES: usize = 4;
 
 fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let mut violation = 0.0;
@@ -651,18 +713,40 @@ fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize
 /// `AᵀA` (`k x k`) for a tall `A` (`rows x k`), by a single pass over the rows.
 ///
 /// Written out rather than handed to BLAS: for `k` around 5 a threaded `gemm` costs more in
-/// thread start-up than the arithmetic itself.
+/// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of
+/// [`GRAM_BLOCK`] whose partial sums are added in block order, so the result does not
+/// depend on how many threads share the blocks.
 fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     let k = a.ncols();
     let a = a.as_standard_layout();
     let flat = a.as_slice().expect("standard layout is contiguous");
     let mut g = vec![0.0; k * k];
     if k > 0 {
-        with_const_k!(
-            k,
-            gram_upper_fixed(flat, &mut g),
-            gram_upper_any(k, flat, &mut g)
+        let blocks: Vec<&[f64]> = flat.chunks(GRAM_BLOCK * k).collect();
+        let mut partial = vec![0.0; blocks.len() * k * k];
+        let threads = if flat.len() * k >= 1 << 17 {
+            crate::linop::max_threads().min(blocks.len()).max(1)
+        } else {
+            1
+        };
+        let per = blocks.len().div_ceil(threads).max(1);
+        run_jobs(
+            blocks
+                .chunks(per)
+                .zip(partial.chunks_mut(per * k * k))
+                .map(|(bs, ps)| {
+                    move || {
+                        for (b, p) in bs.iter().zip(ps.chunks_exact_mut(k * k)) {
+                            with_const_k!(k, gram_upper_fixed(b, p), gram_upper_any(k, b, p));
+                        }
+                    }
+                }),
         );
+        for p in partial.chunks_exact(k * k) {
+            for (gv, pv) in g.iter_mut().zip(p) {
+                *gv += pv;
+            }
+        }
     }
     for p in 0..k {
         for q in 0..p {
@@ -672,19 +756,23 @@ fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_vec((k, k), g).expect("k x k")
 }
 
+/// Rows per block of [`gram`].
+const GRAM_BLOCK: usize = 2048;
+
 /// Upper triangle of `AᵀA` into `g` (`k x k`, row-major) for row-major `A`, `k = K`.
 fn gram_upper_fixed<const K: usize>(flat: &[f64], g: &mut [f64]) {
+    let mut acc = [[0.0; K]; K];
     for r in flat.chunks_exact(K) {
         let r: &[f64; K] = r.try_into().expect("K wide");
         for p in 0..K {
             let rp = r[p];
-            if rp != 0.0 {
-                let gp: &mut [f64; K] = (&mut g[p * K..(p + 1) * K]).try_into().expect("K wide");
-                for q in p..K {
-                    gp[q] += rp * r[q];
-                }
+            for q in p..K {
+                acc[p][q] += rp * r[q];
             }
         }
+    }
+    for (p, row) in acc.iter().enumerate() {
+        g[p * K + p..(p + 1) * K].copy_from_slice(&row[p..]);
     }
 }
 
@@ -692,10 +780,8 @@ fn gram_upper_any(k: usize, flat: &[f64], g: &mut [f64]) {
     for r in flat.chunks_exact(k) {
         for p in 0..k {
             let rp = r[p];
-            if rp != 0.0 {
-                for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
-                    *gq += rp * rq;
-                }
+            for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
+                *gq += rp * rq;
             }
         }
     }

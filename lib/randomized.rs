@@ -25,7 +25,7 @@
 use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
 use ndarray_linalg::{JobSvd, QRInto, SVDDCInto};
 
-use crate::linop::{LinearOperator, SingleThreadedBlas, Transposed};
+use crate::linop::{CsrWithTranspose, LinearOperator, SingleThreadedBlas, Transposed};
 use crate::rng::{check_random_state, RandomState};
 use crate::svd::Svd;
 use crate::{Error, Result};
@@ -54,105 +54,375 @@ pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
     lu_normalize_owned(a.as_standard_layout().into_owned())
 }
 
-/// [`lu_normalize`] working in `a`'s own buffer when it is in standard layout.
+/// [`lu_normalize`] taking ownership of `a` (its buffer is dropped once copied).
 fn lu_normalize_owned(a: Array2<f64>) -> Array2<f64> {
+    let (m, n) = a.dim();
+    let threads = if m * n >= LU_PARALLEL_MIN {
+        crate::linop::max_threads().min(m / LU_BLOCK).clamp(1, 4)
+    } else {
+        1
+    };
+    lu_on_threads(a, threads)
+}
+
+/// [`lu_normalize_owned`] with the rows split between `threads` threads (`>= 1`).
+fn lu_on_threads(a: Array2<f64>, threads: usize) -> Array2<f64> {
     let (m, n) = a.dim();
     let kmin = m.min(n);
     if m == 0 || n == 0 {
         return Array2::zeros((m, kmin));
     }
-    // Row-major working copy; `perm[i]` = original row now stored at position i. Each
-    // elimination step runs once down the rows, updating each row's trailing entries and
-    // looking for the next column's pivot on the way (the first row with the largest
-    // |a_ij|, as `getrf` picks it). Every entry sees the same operations in the same order
-    // as in a column-by-column elimination.
-    let mut lu = if a.is_standard_layout() {
+    let threads = threads.clamp(1, m);
+    let a = if a.is_standard_layout() {
         a
     } else {
         a.as_standard_layout().into_owned()
     };
-    let w = lu.as_slice_mut().expect("standard layout");
-    let mut perm: Vec<usize> = (0..m).collect();
-    let mut pivot_row = first_abs_max(w, n, 0, 0);
-    for j in 0..kmin {
-        let p = pivot_row;
-        if p != j {
-            let (top, bottom) = w.split_at_mut(p * n);
-            top[j * n..(j + 1) * n].swap_with_slice(&mut bottom[..n]);
-            perm.swap(j, p);
-        }
-        let (head, tail) = w.split_at_mut((j + 1) * n);
-        let urow = &head[j * n..];
-        let piv = urow[j];
-        let next = j + 1;
-        if next >= n || piv == 0.0 {
-            // Nothing to eliminate with (a zero column) or nothing right of the pivot: only
-            // the multipliers change (none when the pivot is zero), then look ahead.
-            if piv != 0.0 {
-                for row in tail.chunks_exact_mut(n) {
-                    row[j] = scale(row[j], piv);
-                }
-            }
-            if next < kmin {
-                pivot_row = first_abs_max(w, n, next, next);
-            }
-            continue;
-        }
-        let mut best = f64::NEG_INFINITY;
-        let mut best_i = next;
-        for (off, row) in tail.chunks_exact_mut(n).enumerate() {
-            let l = scale(row[j], piv);
-            row[j] = l;
-            for (x, &u) in row[next..].iter_mut().zip(&urow[next..]) {
-                *x -= l * u;
-            }
-            let v = row[next].abs();
-            if v > best {
-                best = v;
-                best_i = next + off;
-            }
-        }
-        pivot_row = best_i;
+    let src = a.as_slice().expect("standard layout");
+    // Column-major working copy: column `c` is `cols[c * m..(c + 1) * m]`; row `i` is
+    // position `i` after the row swaps so far, `perm[i]` the original row now there.
+    let mut cols: Vec<f64> = Vec::with_capacity(m * n);
+    let mut out: Vec<f64> = Vec::with_capacity(m * kmin);
+    let work = LuWork {
+        cols: SharedBuf(cols.as_mut_ptr()),
+        out: SharedBuf(out.as_mut_ptr()),
+        m,
+        n,
+        kmin,
+        threads,
+        barrier: SpinBarrier::new(threads),
+        state: std::sync::RwLock::new(LuShared {
+            step: LuStep::default(),
+            perm: (0..m).collect(),
+            best: vec![(f64::NEG_INFINITY, 0); threads],
+        }),
+    };
+    crate::linop::run_jobs((0..threads).map(|t| {
+        let work = &work;
+        // SAFETY: see `LuWork::run`: the threads write disjoint rows, and the pivot steps
+        // run on one thread while the others wait at the barrier.
+        move || unsafe { work.run(t, src) }
+    }));
+    // SAFETY: `run` wrote every entry of both buffers (all rows of all columns of `cols`,
+    // every row of `out`, as each thread covers its own rows).
+    unsafe {
+        cols.set_len(m * n);
+        out.set_len(m * kmin);
     }
-    // Row `orig` of P·L is row `pos` of L, where `perm[pos] = orig`: L's strictly lower
-    // part, then 1 on the diagonal, then zeros.
-    let mut at = vec![0; m];
-    for (pos, &orig) in perm.iter().enumerate() {
-        at[orig] = pos;
-    }
-    let mut out = Vec::with_capacity(m * kmin);
-    for &pos in &at {
-        let lower = kmin.min(pos);
-        out.extend_from_slice(&w[pos * n..pos * n + lower]);
-        if pos < kmin {
-            out.push(1.0);
-            out.extend(std::iter::repeat_n(0.0, kmin - pos - 1));
-        }
-    }
+    drop(cols);
     Array2::from_shape_vec((m, kmin), out).expect("m x min(m, n)")
 }
 
-/// `x / piv` as `getrf` computes the multiplier: by the reciprocal unless `piv` is tiny.
-#[inline]
-fn scale(x: f64, piv: f64) -> f64 {
-    if piv.abs() >= f64::MIN_POSITIVE {
-        x * (1.0 / piv)
-    } else {
-        x / piv
+/// Entries below which the LU runs on one thread.
+const LU_PARALLEL_MIN: usize = 1 << 16;
+
+/// Rows per block of a left-looking pass (the block of every column read stays in L1).
+const LU_BLOCK: usize = 256;
+
+/// A raw buffer shared by the LU's threads (each touches its own rows, see `LuWork::run`).
+#[derive(Clone, Copy)]
+struct SharedBuf(*mut f64);
+// SAFETY: access is coordinated by `LuWork::run` (disjoint rows, barriers between phases).
+unsafe impl Send for SharedBuf {}
+unsafe impl Sync for SharedBuf {}
+
+/// What every pass needs from the pivots so far.
+#[derive(Clone, Default)]
+struct LuStep {
+    /// Columns with a non-zero pivot (the only ones that update later columns).
+    active: Vec<usize>,
+    /// `u_pj` for `p` in `active`, `j` the column of the coming pass.
+    ucol: Vec<f64>,
+    /// Column `j - 1`'s multipliers, still to be scaled by its pivot.
+    prev: Option<Multiplier>,
+}
+
+struct LuShared {
+    step: LuStep,
+    perm: Vec<usize>,
+    /// Each thread's first largest `|a_ij|` in the current pass and its row.
+    best: Vec<(f64, usize)>,
+}
+
+struct LuWork {
+    cols: SharedBuf,
+    out: SharedBuf,
+    m: usize,
+    n: usize,
+    kmin: usize,
+    threads: usize,
+    barrier: SpinBarrier,
+    state: std::sync::RwLock<LuShared>,
+}
+
+impl LuWork {
+    /// Thread `t`'s share of the LU, working on rows `lo..hi` (a fixed slice of `0..m`).
+    ///
+    /// Left-looking elimination: pass `j` brings column `j` up to date in one sweep down
+    /// the rows (`a_ij -= l_ip u_pj` for p = 0, 1, .. in that order) and finds its pivot.
+    /// Every entry sees exactly the operations of the textbook right-looking loop, in the
+    /// same order, so the result is bit-for-bit `getf2`'s whatever the thread count; but a
+    /// pass reads a few contiguous columns instead of rewriting the trailing block.
+    ///
+    /// # Safety
+    /// `cols` must hold room for `m * n` and `out` for `m * kmin` values, `src` the input
+    /// (`m x n`, row-major), and `run` must be called once for every `t < threads`,
+    /// concurrently.
+    unsafe fn run(&self, t: usize, src: &[f64]) {
+        let (m, n, kmin) = (self.m, self.n, self.kmin);
+        let lo = t * m / self.threads;
+        let hi = (t + 1) * m / self.threads;
+        let cols = self.cols.0;
+        // Transpose our rows into the column-major copy, eight rows (one cache line of
+        // every column) at a time.
+        const B: usize = 8;
+        let mut i = lo;
+        while i < hi {
+            let rows = (hi - i).min(B);
+            for c in 0..n {
+                let dst = cols.add(c * m + i);
+                for r in 0..rows {
+                    dst.add(r).write(src[(i + r) * n + c]);
+                }
+            }
+            i += rows;
+        }
+        self.barrier.wait();
+        for j in 0..kmin {
+            let step = self.read().step.clone();
+            let from = lo.max(j);
+            let found = if from < hi {
+                self.pass(j, from, hi, &step)
+            } else {
+                (f64::NEG_INFINITY, from)
+            };
+            self.write().best[t] = found;
+            self.barrier.wait();
+            if t == 0 {
+                self.pivot(j);
+            }
+            self.barrier.wait();
+        }
+        // Row `orig` of P·L is row `pos` of L where `perm[pos] = orig`: L's strictly lower
+        // part (the last column's multipliers scaled on the way), 1, then zeros.
+        let shared = self.read();
+        let last = shared.step.prev;
+        for pos in lo..hi {
+            let row = self.out.0.add(shared.perm[pos] * kmin);
+            if pos >= kmin {
+                // Below the diagonal block: all of the row is L.
+                for c in 0..kmin - 1 {
+                    row.add(c).write(*cols.add(c * m + pos));
+                }
+                let v = *cols.add((kmin - 1) * m + pos);
+                row.add(kmin - 1).write(last.map_or(v, |s| s.apply(v)));
+                continue;
+            }
+            for c in 0..kmin {
+                let v = match c.cmp(&pos) {
+                    std::cmp::Ordering::Less => {
+                        let v = *cols.add(c * m + pos);
+                        match last {
+                            Some(s) if c == kmin - 1 => s.apply(v),
+                            _ => v,
+                        }
+                    }
+                    std::cmp::Ordering::Equal => 1.0,
+                    std::cmp::Ordering::Greater => 0.0,
+                };
+                row.add(c).write(v);
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, LuShared> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, LuShared> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Pass `j` over rows `lo..hi`: scale column `j - 1`'s multipliers, apply the earlier
+    /// updates to column `j`; returns the first largest `|a_ij|` and its row (NaN never
+    /// wins, as in `getrf`).
+    ///
+    /// # Safety
+    /// No other thread touches rows `lo..hi` meanwhile.
+    unsafe fn pass(&self, j: usize, lo: usize, hi: usize, step: &LuStep) -> (f64, usize) {
+        let m = self.m;
+        let cols = self.cols.0;
+        let mut best = f64::NEG_INFINITY;
+        let mut best_i = lo;
+        let mut i0 = lo;
+        while i0 < hi {
+            let i1 = (i0 + LU_BLOCK).min(hi);
+            if let Some(s) = step.prev {
+                let prev = std::slice::from_raw_parts_mut(cols.add((j - 1) * m + i0), i1 - i0);
+                for x in prev {
+                    *x = s.apply(*x);
+                }
+            }
+            let block = std::slice::from_raw_parts_mut(cols.add(j * m + i0), i1 - i0);
+            eliminate_block(block, cols, m, i0, &step.active, &step.ucol);
+            // A block is scanned row by row only when it holds a new maximum.
+            let top = block.iter().fold(f64::NEG_INFINITY, |t, x| t.max(x.abs()));
+            if top > best {
+                for (off, x) in block.iter().enumerate() {
+                    if x.abs() > best {
+                        best = x.abs();
+                        best_i = i0 + off;
+                    }
+                }
+            }
+            i0 = i1;
+        }
+        (best, best_i)
+    }
+
+    /// After pass `j` (all threads waiting): swap the pivot row into place, bring its part
+    /// of U up to date and prepare the next pass.
+    ///
+    /// # Safety
+    /// Runs alone.
+    unsafe fn pivot(&self, j: usize) {
+        let (m, n) = (self.m, self.n);
+        let cols = self.cols.0;
+        let at = |c: usize, i: usize| cols.add(c * m + i);
+        let mut guard = self.write();
+        let shared = &mut *guard;
+        // The first thread holding the largest value wins: the first such row overall.
+        let mut best = (f64::NEG_INFINITY, j);
+        for &b in &shared.best {
+            if b.0 > best.0 {
+                best = b;
+            }
+        }
+        let p = best.1;
+        if p != j {
+            for c in 0..n {
+                std::ptr::swap(at(c, j), at(c, p));
+            }
+            shared.perm.swap(j, p);
+        }
+        let step = &mut shared.step;
+        for c in j + 1..n {
+            let mut v = *at(c, j);
+            for &q in &step.active {
+                v -= *at(q, j) * *at(c, q);
+            }
+            *at(c, j) = v;
+        }
+        step.prev = Multiplier::of(*at(j, j));
+        if step.prev.is_some() {
+            step.active.push(j);
+        }
+        step.ucol.clear();
+        if j + 1 < n {
+            step.ucol.extend(step.active.iter().map(|&q| *at(j + 1, q)));
+        }
     }
 }
 
-/// The first row `i >= from` of the row-major `w` (`n` wide) with the largest `|w[i, col]|`.
-fn first_abs_max(w: &[f64], n: usize, col: usize, from: usize) -> usize {
-    let mut best = f64::NEG_INFINITY;
-    let mut best_i = from;
-    for (off, row) in w[from * n..].chunks_exact(n).enumerate() {
-        if row[col].abs() > best {
-            best = row[col].abs();
-            best_i = from + off;
+/// `x[r] -= l_p[i0 + r] * u_p` for every active column `p` in turn (`l_p` is column `p`
+/// of the column-major `cols`, `m` long), eight rows at a time held in registers.
+///
+/// # Safety
+/// `cols` holds the columns in `active` for rows `i0..i0 + x.len()`, and `x` is not one of them.
+unsafe fn eliminate_block(
+    x: &mut [f64],
+    cols: *const f64,
+    m: usize,
+    i0: usize,
+    active: &[usize],
+    u: &[f64],
+) {
+    const R: usize = 8;
+    let full = x.len() / R * R;
+    let (head, tail) = x.split_at_mut(full);
+    for (c, chunk) in head.chunks_exact_mut(R).enumerate() {
+        let at = i0 + c * R;
+        let mut v: [f64; R] = (&*chunk).try_into().expect("R wide");
+        for (&p, &up) in active.iter().zip(u) {
+            let l = &*(cols.add(p * m + at) as *const [f64; R]);
+            for r in 0..R {
+                v[r] -= l[r] * up;
+            }
+        }
+        chunk.copy_from_slice(&v);
+    }
+    let at = i0 + full;
+    for (&p, &up) in active.iter().zip(u) {
+        let l = std::slice::from_raw_parts(cols.add(p * m + at), tail.len());
+        for (xr, &lv) in tail.iter_mut().zip(l) {
+            *xr -= lv * up;
         }
     }
-    best_i
+}
+
+/// A barrier for a handful of threads that spins briefly before yielding (the LU's passes
+/// take tens of microseconds, less than a sleep and wake-up of `std::sync::Barrier`).
+struct SpinBarrier {
+    n: usize,
+    arrived: std::sync::atomic::AtomicUsize,
+    generation: std::sync::atomic::AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        SpinBarrier {
+            n,
+            arrived: std::sync::atomic::AtomicUsize::new(0),
+            generation: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn wait(&self) {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+        let gen = self.generation.load(Acquire);
+        if self.arrived.fetch_add(1, AcqRel) + 1 == self.n {
+            self.arrived.store(0, Relaxed);
+            self.generation.fetch_add(1, Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Acquire) == gen {
+            if spins < 1 << 12 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// How `getrf` turns a column into multipliers: `x * (1 / piv)`, or `x / piv` when the
+/// pivot is so small that its reciprocal would overflow. `None` for a zero pivot (the
+/// column is left as it is and no updates follow from it).
+#[derive(Clone, Copy)]
+enum Multiplier {
+    Reciprocal(f64),
+    Divide(f64),
+}
+
+impl Multiplier {
+    fn of(piv: f64) -> Option<Self> {
+        if piv == 0.0 {
+            None
+        } else if piv.abs() >= f64::MIN_POSITIVE {
+            Some(Multiplier::Reciprocal(1.0 / piv))
+        } else {
+            Some(Multiplier::Divide(piv))
+        }
+    }
+    #[inline]
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            Multiplier::Reciprocal(r) => x * r,
+            Multiplier::Divide(p) => x / p,
+        }
+    }
 }
 
 /// `Q` of the thin (economic) Householder QR `A = Q R` (LAPACK `geqrf` + `orgqr`, the
@@ -195,12 +465,26 @@ pub fn randomized_range_finder<A: LinearOperator + ?Sized>(
     if m == 0 || n == 0 {
         return Err(Error::InvalidInput(format!("empty {m} x {n} matrix")));
     }
+    if let Some(csr) = a.as_csr() {
+        // Gathers in both directions (see `CsrWithTranspose`): same span, less time.
+        return range_finder(&CsrWithTranspose::new(csr), size, n_iter, normalizer, rng);
+    }
+    range_finder(a, size, n_iter, normalizer, rng)
+}
+
+fn range_finder<A: LinearOperator + ?Sized>(
+    a: &A,
+    size: usize,
+    n_iter: usize,
+    normalizer: PowerIterationNormalizer,
+    rng: &mut RandomState,
+) -> Result<Array2<f64>> {
     let how = match normalizer {
         PowerIterationNormalizer::Auto if n_iter <= 2 => PowerIterationNormalizer::None,
         PowerIterationNormalizer::Auto => PowerIterationNormalizer::LU,
         other => other,
     };
-    let mut q = rng.standard_normal_matrix(n, size);
+    let mut q = rng.standard_normal_matrix(a.dims().1, size);
     for _ in 0..n_iter {
         q = normalize(a.matmul(&q.view()), how)?;
         q = normalize(a.t_matmul(&q.view()), how)?;
@@ -345,10 +629,13 @@ impl RandomizedSvd {
                 4
             });
         let transpose = self.transpose.unwrap_or(m < n);
-        let (u, s, vt) = if transpose {
-            core(&Transposed(a), n_random, n_iter, self.normalizer, rng)?
-        } else {
-            core(a, n_random, n_iter, self.normalizer, rng)?
+        let (u, s, vt) = match a.as_csr() {
+            Some(csr) => {
+                // Sparse input: gathers for both products (see `CsrWithTranspose`).
+                let pair = CsrWithTranspose::new(csr);
+                self.run_core(&pair, transpose, n_random, n_iter, rng)?
+            }
+            None => self.run_core(a, transpose, n_random, n_iter, rng)?,
         };
         let (mut u, mut vt) = (u, vt);
         if self.flip_sign {
@@ -371,6 +658,23 @@ impl RandomizedSvd {
     }
 }
 
+impl RandomizedSvd {
+    fn run_core<A: LinearOperator + ?Sized>(
+        &self,
+        a: &A,
+        transpose: bool,
+        n_random: usize,
+        n_iter: usize,
+        rng: &mut RandomState,
+    ) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
+        if transpose {
+            core(&Transposed(a), n_random, n_iter, self.normalizer, rng)
+        } else {
+            core(a, n_random, n_iter, self.normalizer, rng)
+        }
+    }
+}
+
 /// Full-width (`k + p`) factors `U`, `s`, `Vᵀ` of `A ≈ Q Qᵀ A`, no sign fix, no truncation.
 fn core<A: LinearOperator + ?Sized>(
     a: &A,
@@ -379,7 +683,7 @@ fn core<A: LinearOperator + ?Sized>(
     normalizer: PowerIterationNormalizer,
     rng: &mut RandomState,
 ) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
-    let q = randomized_range_finder(a, n_random, n_iter, normalizer, rng)?;
+    let q = range_finder(a, n_random, n_iter, normalizer, rng)?;
     // B = Qᵀ A = (Aᵀ Q)ᵀ, stored column-major for gesdd.
     let bt = a.t_matmul(&q.view());
     let b: ArrayView2<f64> = bt.t();
@@ -477,6 +781,16 @@ mod tests {
             }
             assert_eq!(lu_normalize(&a), lu_reference(&a), "{m} x {n}");
         }
+        // Large enough for the threaded path; the thread count must not change a bit.
+        let mut a = rng.standard_normal_matrix(3000, 15);
+        a.column_mut(4).fill(0.0);
+        a[[2500, 0]] = 9.0; // the first pivot lives in a later thread's rows
+        a[[2900, 0]] = -9.0; // a tie: the first row must win
+        let want = lu_reference(&a);
+        for threads in 1..=4 {
+            assert_eq!(lu_on_threads(a.clone(), threads), want, "{threads} threads");
+        }
+        assert_eq!(want[[2500, 0]], 1.0);
     }
 
     #[test]
