@@ -25,7 +25,7 @@
 //! ```
 
 use crate::{Error, Result};
-use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, ShapeBuilder, Zip};
+use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, Zip};
 use ndarray_linalg::{JobSvd, SVDDCInto};
 
 /// A thin SVD: `u` is `m x k`, `s` has the `k` singular values in decreasing order,
@@ -107,7 +107,8 @@ impl Svd {
 /// Thin SVD of `a` (`m x n`) through LAPACK's `dgesdd`, with `k = min(m, n)` components.
 ///
 /// Returns `U` (`m x k`, orthonormal columns), `s` (`k` values, decreasing, `>= 0`) and
-/// `V^T` (`k x n`, orthonormal rows), all in standard (row-major) layout.
+/// `V^T` (`k x n`, orthonormal rows); `U` and `V^T` in column-major layout, as LAPACK
+/// writes them (call `.as_standard_layout()` where row-major storage matters).
 /// An empty matrix or one holding NaN or infinity is [`Error::InvalidInput`]; a LAPACK
 /// failure (the iteration did not converge) is [`Error::Linalg`].
 ///
@@ -120,32 +121,78 @@ pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
             "cannot take the SVD of an empty {m} x {n} matrix"
         )));
     }
-    if a.iter().any(|v| !v.is_finite()) {
+    // Column-major copy (LAPACK then factors A itself, not A^T, as SciPy does), checking
+    // for NaN and infinity on the way.
+    let (f, finite) = transposed_copy(a.view());
+    if !finite {
         return Err(Error::InvalidInput(
             "the matrix holds NaN or infinite entries".into(),
         ));
     }
-    // Column-major copy: LAPACK then factors A itself (not A^T), as SciPy does.
-    let mut f = Array2::<f64>::zeros((m, n).f());
-    f.assign(a);
+    let f = f.reversed_axes();
     let (u, s, vt) = f.svddc_into(JobSvd::Some)?;
     let (u, vt) = match (u, vt) {
         (Some(u), Some(vt)) => (u, vt),
         _ => return Err(Error::Linalg("dgesdd returned no singular vectors".into())),
     };
-    Ok(Svd {
-        u: to_row_major(u),
-        s,
-        vt: to_row_major(vt),
-    })
+    // U and Vᵀ stay in LAPACK's column-major layout (as SciPy returns them): a row-major
+    // copy of the lesson's Vᵀ would add about 0.4 s to an 18 s factorization.
+    Ok(Svd { u, s, vt })
 }
 
-fn to_row_major(x: Array2<f64>) -> Array2<f64> {
-    if x.is_standard_layout() {
-        x
-    } else {
-        x.as_standard_layout().into_owned()
+/// `Xᵀ` as a new row-major array, and whether every entry is finite. Square tiles keep
+/// both the reads and the writes in cache; large copies split the output rows between
+/// threads (an element-by-element copy of the lesson's 2034 x 26576 matrix into
+/// column-major order, followed by a separate finiteness check, took 0.6 s; this 0.23 s).
+fn transposed_copy(x: ndarray::ArrayView2<f64>) -> (Array2<f64>, bool) {
+    const TILE: usize = 32;
+    let (r, c) = x.dim();
+    let mut out: Vec<f64> = Vec::with_capacity(r * c);
+    if r == 0 || c == 0 {
+        return (Array2::zeros((c, r)), true);
     }
+    let parts = if r * c >= 1 << 20 {
+        crate::linop::max_threads()
+    } else {
+        1
+    };
+    let band = c.div_ceil(parts).div_ceil(TILE).max(1) * TILE; // output rows per job
+    let finite = std::sync::atomic::AtomicBool::new(true);
+    crate::linop::run_jobs(
+        out.spare_capacity_mut()[..r * c]
+            .chunks_mut(band * r)
+            .enumerate()
+            .map(|(b, dst)| {
+                let finite = &finite;
+                move || {
+                    let j0 = b * band;
+                    let rows_here = dst.len() / r; // output rows j0..j0 + rows_here
+                    let mut ok = true;
+                    for tj in (0..rows_here).step_by(TILE) {
+                        let tj1 = (tj + TILE).min(rows_here);
+                        for ti in (0..r).step_by(TILE) {
+                            let ti1 = (ti + TILE).min(r);
+                            for i in ti..ti1 {
+                                for j in tj..tj1 {
+                                    // SAFETY: i < r and j0 + j < c (the output rows
+                                    // of this job).
+                                    let v = unsafe { *x.uget((i, j0 + j)) };
+                                    ok &= v.is_finite();
+                                    dst[j * r + i].write(v);
+                                }
+                            }
+                        }
+                    }
+                    if !ok {
+                        finite.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }),
+    );
+    // SAFETY: the jobs cover all `c` output rows and write all `r` entries of each.
+    unsafe { out.set_len(r * c) };
+    let out = Array2::from_shape_vec((c, r), out).expect("c x r");
+    (out, finite.into_inner())
 }
 
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
@@ -277,7 +324,8 @@ mod tests {
             assert_eq!(f.u.dim(), (m, k));
             assert_eq!(f.s.len(), k);
             assert_eq!(f.vt.dim(), (k, n));
-            assert!(f.u.is_standard_layout() && f.vt.is_standard_layout());
+            // column-major, as LAPACK writes them (and SciPy returns them)
+            assert!(f.u.t().is_standard_layout() && f.vt.t().is_standard_layout());
             assert!(f.s.windows(2).into_iter().all(|w| w[0] >= w[1]));
             assert!(reconstruction_error(&a, &f).unwrap() < 1e-12);
             assert!(is_orthonormal_columns(&f.u, 1e-13));
