@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import os
 import sys
 import time
 from pathlib import Path
@@ -141,6 +142,8 @@ def run_one(src: Path, args) -> bool:
     )
     t0 = time.monotonic()
     ok = True
+    # scripts/kernel loads the notebook's `:dep` lines while the kernel starts
+    os.environ["TOPICMOD_NOTEBOOK"] = str(src)
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
@@ -191,7 +194,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timings", action="store_true", help="print per-cell timing figures for each notebook")
     ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
-    ap.add_argument("--startup-timeout", type=int, default=120)
+    ap.add_argument("--startup-timeout", type=int, default=900,
+                    help="seconds for the kernel to start (it may load the notebook's dependencies)")
     args = ap.parse_args(argv)
     if args.out:
         args.out = args.out.resolve()

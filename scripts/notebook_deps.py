@@ -1,0 +1,27 @@
+"""Print the `:dep` lines of a notebook's first code cell (nothing if it has none).
+
+Used by `scripts/kernel` to load a notebook's dependencies while the kernel starts.
+"""
+import json
+import sys
+
+
+def first_cell_deps(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        nb = json.load(f)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        text = "".join(src) if isinstance(src, list) else src
+        return [line.strip() for line in text.splitlines() if line.strip().startswith(":dep ")]
+    return []
+
+
+if __name__ == "__main__":
+    try:
+        lines = first_cell_deps(sys.argv[1])
+    except (OSError, ValueError, IndexError):
+        sys.exit(0)
+    if lines:
+        print("\n".join(lines))
