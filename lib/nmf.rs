@@ -591,11 +591,23 @@ fn cd_step(wi: &mut [f64], hrow: &[f64], hess: f64, xit: f64, t: usize) -> f64 {
     for (h, wr) in hrow.iter().zip(wi.iter()) {
         grad += h * wr;
     }
-    let pg = if wi[t] == 0.0 { grad.min(0.0) } else { grad };
-    if hess != 0.0 {
-        wi[t] = (wi[t] - grad / hess).max(0.0);
-    }
-    pg.abs()
+    let (w_new, pg) = project_step(wi[t], grad, hess);
+    wi[t] = w_new;
+    pg
+}
+
+/// The end of a coordinate step on a weight `w` with gradient `grad`: the new weight
+/// `max(0, w - grad / hess)` (unchanged when `hess` is 0) and the projected gradient's
+/// magnitude (`min(grad, 0)` where `w` is 0, else `grad`).
+#[inline(always)]
+fn project_step(w: f64, grad: f64, hess: f64) -> (f64, f64) {
+    let pg = if w == 0.0 { grad.min(0.0) } else { grad };
+    let w_new = if hess != 0.0 {
+        (w - grad / hess).max(0.0)
+    } else {
+        w
+    };
+    (w_new, pg.abs())
 }
 
 /// Rows are independent in a sweep (row `i` of `W` only meets row `i` of `X Hᵀ`), so each
@@ -668,13 +680,9 @@ fn cd_rows_fixed<const K: usize>(
                 }
             }
             for lane in 0..LANES {
-                let wt = wv[t][lane];
-                let g = grad[lane];
-                let pgv = if wt == 0.0 { g.min(0.0) } else { g };
-                pc[lane * np + s] = pgv.abs();
-                if hess != 0.0 {
-                    wv[t][lane] = (wt - g / hess).max(0.0);
-                }
+                let (w_new, pg) = project_step(wv[t][lane], grad[lane], hess);
+                wv[t][lane] = w_new;
+                pc[lane * np + s] = pg;
             }
         }
         for lane in 0..LANES {

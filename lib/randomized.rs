@@ -51,33 +51,26 @@ pub enum PowerIterationNormalizer {
 /// as LAPACK's `getrf` chooses it. `P·L` spans the same space as the first
 /// `min(m, n)` columns of `A` (when they are independent) and is cheap to compute.
 pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
-    lu_normalize_owned(a.as_standard_layout().into_owned())
-}
-
-/// [`lu_normalize`] taking ownership of `a` (its buffer is dropped once copied).
-fn lu_normalize_owned(a: Array2<f64>) -> Array2<f64> {
     let (m, n) = a.dim();
     let threads = if m * n >= LU_PARALLEL_MIN {
         crate::linop::max_threads().min(m / LU_BLOCK).clamp(1, 4)
     } else {
         1
     };
-    lu_on_threads(a, threads)
+    lu_on_threads(a.view(), threads)
 }
 
-/// [`lu_normalize_owned`] with the rows split between `threads` threads (`>= 1`).
-fn lu_on_threads(a: Array2<f64>, threads: usize) -> Array2<f64> {
+/// [`lu_normalize`] with the rows split between `threads` threads (`>= 1`).
+fn lu_on_threads(a: ArrayView2<f64>, threads: usize) -> Array2<f64> {
     let (m, n) = a.dim();
     let kmin = m.min(n);
     if m == 0 || n == 0 {
         return Array2::zeros((m, kmin));
     }
     let threads = threads.clamp(1, m);
-    let a = if a.is_standard_layout() {
-        a
-    } else {
-        a.as_standard_layout().into_owned()
-    };
+    // Read in place when `a` is row-major (the products' output is); the working copy
+    // below is the only one.
+    let a = a.as_standard_layout();
     let src = a.as_slice().expect("standard layout");
     // Column-major working copy: column `c` is `cols[c * m..(c + 1) * m]`; row `i` is
     // position `i` after the row swaps so far, `perm[i]` the original row now there.
@@ -209,28 +202,17 @@ impl LuWork {
         let last = shared.step.prev;
         for pos in lo..hi {
             let row = self.out.0.add(shared.perm[pos] * kmin);
-            if pos >= kmin {
-                // Below the diagonal block: all of the row is L.
-                for c in 0..kmin - 1 {
-                    row.add(c).write(*cols.add(c * m + pos));
-                }
-                let v = *cols.add((kmin - 1) * m + pos);
-                row.add(kmin - 1).write(last.map_or(v, |s| s.apply(v)));
-                continue;
+            for c in 0..pos.min(kmin) {
+                row.add(c).write(*cols.add(c * m + pos));
             }
-            for c in 0..kmin {
-                let v = match c.cmp(&pos) {
-                    std::cmp::Ordering::Less => {
-                        let v = *cols.add(c * m + pos);
-                        match last {
-                            Some(s) if c == kmin - 1 => s.apply(v),
-                            _ => v,
-                        }
-                    }
-                    std::cmp::Ordering::Equal => 1.0,
-                    std::cmp::Ordering::Greater => 0.0,
-                };
-                row.add(c).write(v);
+            if pos < kmin {
+                row.add(pos).write(1.0);
+                for c in pos + 1..kmin {
+                    row.add(c).write(0.0);
+                }
+            } else if let Some(s) = last {
+                let x = row.add(kmin - 1);
+                x.write(s.apply(*x));
             }
         }
     }
@@ -436,7 +418,7 @@ pub fn qr_orthonormalize(a: &Array2<f64>) -> Result<Array2<f64>> {
 
 fn normalize(y: Array2<f64>, how: PowerIterationNormalizer) -> Result<Array2<f64>> {
     match how {
-        PowerIterationNormalizer::LU => Ok(lu_normalize_owned(y)),
+        PowerIterationNormalizer::LU => Ok(lu_normalize(&y)),
         PowerIterationNormalizer::QR => qr_orthonormalize(&y),
         _ => Ok(y),
     }
@@ -656,9 +638,7 @@ impl RandomizedSvd {
             }
         })
     }
-}
 
-impl RandomizedSvd {
     fn run_core<A: LinearOperator + ?Sized>(
         &self,
         a: &A,
@@ -788,7 +768,7 @@ mod tests {
         a[[2900, 0]] = -9.0; // a tie: the first row must win
         let want = lu_reference(&a);
         for threads in 1..=4 {
-            assert_eq!(lu_on_threads(a.clone(), threads), want, "{threads} threads");
+            assert_eq!(lu_on_threads(a.view(), threads), want, "{threads} threads");
         }
         assert_eq!(want[[2500, 0]], 1.0);
     }
