@@ -29,6 +29,11 @@ pub trait LinearOperator {
     fn as_csr(&self) -> Option<&Csr> {
         None
     }
+    /// This operator as a trait object (implementations return `self`). The crate's
+    /// generic entry points (`randomized_svd` and friends) hand it to non-generic bodies,
+    /// so the algorithms are compiled once, optimized, in this crate, and not again in
+    /// every program or notebook cell that calls them with its own matrix type.
+    fn as_operator(&self) -> &dyn LinearOperator;
 }
 
 /// A data matrix: a [`LinearOperator`] whose entries we can also reduce over.
@@ -48,6 +53,9 @@ pub trait DataMatrix: LinearOperator {
         let (m, n) = self.dims();
         self.sum_all() / (m * n) as f64
     }
+    /// This matrix as a trait object (implementations return `self`); see
+    /// [`LinearOperator::as_operator`].
+    fn as_data_matrix(&self) -> &dyn DataMatrix;
 }
 
 impl<S: Data<Elem = f64>> LinearOperator for ArrayBase<S, Ix2> {
@@ -60,24 +68,48 @@ impl<S: Data<Elem = f64>> LinearOperator for ArrayBase<S, Ix2> {
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
         self.t().dot(x)
     }
+    fn as_operator(&self) -> &dyn LinearOperator {
+        self
+    }
 }
 
+// The dense reductions take a view and run non-generic code, compiled once (optimized) in
+// this crate rather than in every program or notebook cell that uses its own `S`.
 impl<S: Data<Elem = f64>> DataMatrix for ArrayBase<S, Ix2> {
     fn sum_all(&self) -> f64 {
-        self.iter().sum()
+        dense_sum(self.view())
     }
     fn sum_sq(&self) -> f64 {
-        self.iter().map(|v| v * v).sum()
+        dense_sum_sq(self.view())
     }
     fn min_entry(&self) -> f64 {
-        min_of(self.iter().copied(), false)
+        dense_min(self.view())
     }
     fn has_non_finite(&self) -> bool {
-        self.iter().any(|v| !v.is_finite())
+        dense_has_non_finite(self.view())
     }
     fn to_array(&self) -> Array2<f64> {
         self.to_owned()
     }
+    fn as_data_matrix(&self) -> &dyn DataMatrix {
+        self
+    }
+}
+
+fn dense_sum(a: ArrayView2<f64>) -> f64 {
+    a.iter().sum()
+}
+
+fn dense_sum_sq(a: ArrayView2<f64>) -> f64 {
+    a.iter().map(|v| v * v).sum()
+}
+
+fn dense_min(a: ArrayView2<f64>) -> f64 {
+    min_of(a.iter().copied(), false)
+}
+
+fn dense_has_non_finite(a: ArrayView2<f64>) -> bool {
+    a.iter().any(|v| !v.is_finite())
 }
 
 impl LinearOperator for Csr {
@@ -95,6 +127,9 @@ impl LinearOperator for Csr {
     }
     fn as_csr(&self) -> Option<&Csr> {
         Some(self)
+    }
+    fn as_operator(&self) -> &dyn LinearOperator {
+        self
     }
 }
 
@@ -114,6 +149,9 @@ impl DataMatrix for Csr {
     }
     fn to_array(&self) -> Array2<f64> {
         self.to_dense()
+    }
+    fn as_data_matrix(&self) -> &dyn DataMatrix {
+        self
     }
 }
 
@@ -541,6 +579,9 @@ impl LinearOperator for CsrWithTranspose<'_> {
     fn is_sparse(&self) -> bool {
         true
     }
+    fn as_operator(&self) -> &dyn LinearOperator {
+        self
+    }
 }
 
 impl DataMatrix for CsrWithTranspose<'_> {
@@ -558,6 +599,9 @@ impl DataMatrix for CsrWithTranspose<'_> {
     }
     fn to_array(&self) -> Array2<f64> {
         self.a.to_array()
+    }
+    fn as_data_matrix(&self) -> &dyn DataMatrix {
+        self
     }
 }
 
@@ -577,6 +621,9 @@ impl<A: LinearOperator + ?Sized> LinearOperator for Transposed<'_, A> {
     }
     fn is_sparse(&self) -> bool {
         self.0.is_sparse()
+    }
+    fn as_operator(&self) -> &dyn LinearOperator {
+        self
     }
 }
 

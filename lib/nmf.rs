@@ -223,6 +223,11 @@ impl Nmf {
 
     /// Fits the model and returns `W` (`m x k`).
     pub fn fit_transform<A: DataMatrix + ?Sized>(&mut self, x: &A) -> Result<Array2<f64>> {
+        // The work happens in non-generic code, compiled once (optimized) in this crate.
+        self.fit_transform_dyn(x.as_data_matrix())
+    }
+
+    fn fit_transform_dyn(&mut self, x: &dyn DataMatrix) -> Result<Array2<f64>> {
         self.check_params()?;
         check_data(x)?;
         let _blas = x.is_sparse().then(SingleThreadedBlas::new);
@@ -249,12 +254,16 @@ impl Nmf {
 
     /// Fits the model (keeps only `H`).
     pub fn fit<A: DataMatrix + ?Sized>(&mut self, x: &A) -> Result<&mut Self> {
-        self.fit_transform(x)?;
+        self.fit_transform_dyn(x.as_data_matrix())?;
         Ok(self)
     }
 
     /// `W` for new rows `x` with the fitted `H` held fixed (same solver and settings).
     pub fn transform<A: DataMatrix + ?Sized>(&self, x: &A) -> Result<Array2<f64>> {
+        self.transform_dyn(x.as_data_matrix())
+    }
+
+    fn transform_dyn(&self, x: &dyn DataMatrix) -> Result<Array2<f64>> {
         let fitted = self.fitted.as_ref().ok_or(Error::NotFitted("Nmf"))?;
         let h = fitted.components.clone();
         let (m, n) = x.dims();

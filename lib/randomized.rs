@@ -437,6 +437,17 @@ pub fn randomized_range_finder<A: LinearOperator + ?Sized>(
     normalizer: PowerIterationNormalizer,
     rng: &mut RandomState,
 ) -> Result<Array2<f64>> {
+    // The work happens in non-generic code, compiled once (optimized) in this crate.
+    range_finder_dyn(a.as_operator(), size, n_iter, normalizer, rng)
+}
+
+fn range_finder_dyn(
+    a: &dyn LinearOperator,
+    size: usize,
+    n_iter: usize,
+    normalizer: PowerIterationNormalizer,
+    rng: &mut RandomState,
+) -> Result<Array2<f64>> {
     let (m, n) = a.dims();
     if size == 0 {
         return Err(Error::param(
@@ -580,7 +591,7 @@ impl RandomizedSvd {
     /// Computes the truncated SVD of `a` (dense or sparse).
     pub fn fit<A: LinearOperator + ?Sized>(&self, a: &A) -> Result<Svd> {
         let mut rng = check_random_state(self.random_state);
-        self.fit_with_rng(a, &mut rng)
+        self.fit_dyn(a.as_operator(), &mut rng)
     }
 
     /// Like [`RandomizedSvd::fit`] but drawing from a caller-owned generator.
@@ -589,6 +600,11 @@ impl RandomizedSvd {
         a: &A,
         rng: &mut RandomState,
     ) -> Result<Svd> {
+        // The work happens in non-generic code, compiled once (optimized) in this crate.
+        self.fit_dyn(a.as_operator(), rng)
+    }
+
+    fn fit_dyn(&self, a: &dyn LinearOperator, rng: &mut RandomState) -> Result<Svd> {
         let (m, n) = a.dims();
         let _blas = a.is_sparse().then(SingleThreadedBlas::new);
         if self.k == 0 {

@@ -168,6 +168,10 @@ fn check_lam_mu(lam: f64, mu: f64) -> Result<()> {
 /// assert_eq!(p, array![[0.0, -2.0], [-1.0, 0.0]]);
 /// ```
 pub fn penalty<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
+    penalty_view(a.view(), mu)
+}
+
+fn penalty_view(a: ArrayView2<f64>, mu: f64) -> Array2<f64> {
     a.mapv(|x| elementwise_penalty(x, mu))
 }
 
@@ -185,7 +189,11 @@ pub fn penalty<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f6
 /// assert_ne!(p, topicmod::sgd::penalty(&a, 0.0));
 /// ```
 pub fn penalty_column_min<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
-    let colmin = column_minima(&a.view(), mu);
+    penalty_column_min_view(a.view(), mu)
+}
+
+fn penalty_column_min_view(a: ArrayView2<f64>, mu: f64) -> Array2<f64> {
+    let colmin = column_minima(&a, mu);
     let mut out = Array2::zeros(a.raw_dim());
     Zip::from(out.rows_mut())
         .and(a.rows())
@@ -270,8 +278,13 @@ pub trait GdData {
     ) -> (Array2<f64>, Array2<f64>);
     /// `||M - W H||_F`.
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64;
+    /// This matrix as a trait object (implementations return `self`): the generic entry
+    /// points ([`grads_with`] and friends) hand it to non-generic bodies.
+    fn as_gd_data(&self) -> &dyn GdData;
 }
 
+// The dense impl only takes a view and calls non-generic code, compiled once (optimized)
+// in this crate rather than in every program or notebook cell that uses its own `S`.
 impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
     fn gd_dims(&self) -> (usize, usize) {
         self.dim()
@@ -281,18 +294,33 @@ impl<S: Data<Elem = f64>> GdData for ArrayBase<S, Ix2> {
         w: &ArrayView2<f64>,
         h: &ArrayView2<f64>,
     ) -> (Array2<f64>, Array2<f64>) {
-        // two BLAS passes over M; nothing of size m x n is allocated
-        let mht = self.dot(&h.t());
-        let wtm = w.t().dot(self);
-        products_from(w, h, &mht.view(), &wtm.view())
+        dense_residual_products(self.view(), w, h)
     }
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
-        let mut ss = 0.0;
-        for_each_residual_tile(&self.view(), w, h, |t| {
-            ss += t.iter().map(|v| v * v).sum::<f64>();
-        });
-        ss.sqrt()
+        dense_residual_norm(self.view(), w, h)
     }
+    fn as_gd_data(&self) -> &dyn GdData {
+        self
+    }
+}
+
+fn dense_residual_products(
+    m: ArrayView2<f64>,
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
+) -> (Array2<f64>, Array2<f64>) {
+    // two BLAS passes over M; nothing of size m x n is allocated
+    let mht = m.dot(&h.t());
+    let wtm = w.t().dot(&m);
+    products_from(w, h, &mht.view(), &wtm.view())
+}
+
+fn dense_residual_norm(m: ArrayView2<f64>, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
+    let mut ss = 0.0;
+    for_each_residual_tile(&m, w, h, |t| {
+        ss += t.iter().map(|v| v * v).sum::<f64>();
+    });
+    ss.sqrt()
 }
 
 /// Walks `R = W H - M` in `TILE_ROWS x TILE_COLS` tiles held in one reused buffer.
@@ -401,6 +429,9 @@ impl GdData for Csr {
             .fold(0.0, |acc, &a, &b| acc + a * b);
         (m_sq - 2.0 * cross + gram).max(0.0).sqrt()
     }
+    fn as_gd_data(&self) -> &dyn GdData {
+        self
+    }
 }
 
 /// `M H^T` (`m x d`) for sparse `M` (CSR or CSC storage).
@@ -466,8 +497,16 @@ where
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
 {
+    grads_dyn(m.as_gd_data(), w.view(), h.view(), params)
+}
+
+fn grads_dyn(
+    m: &dyn GdData,
+    w: ArrayView2<f64>,
+    h: ArrayView2<f64>,
+    params: &GdParams,
+) -> Result<(Array2<f64>, Array2<f64>)> {
     check_lam_mu(params.lam, params.mu)?;
-    let (w, h) = (w.view(), h.view());
     check_shapes(m, &w, &h)?;
     let (mut dw, mut dh) = m.residual_products(&w, &h);
     dw.scaled_add(params.lam, &penalty_of(&w, params.penalty, params.mu));
@@ -489,9 +528,18 @@ where
     S1: DataMut<Elem = f64>,
     S2: DataMut<Elem = f64>,
 {
+    upd_dyn(m.as_gd_data(), w.view_mut(), h.view_mut(), params)
+}
+
+fn upd_dyn(
+    m: &dyn GdData,
+    mut w: ArrayViewMut2<f64>,
+    mut h: ArrayViewMut2<f64>,
+    params: &GdParams,
+) -> Result<()> {
     params.validate()?;
     check_shapes(m, &w.view(), &h.view())?;
-    step_unchecked(m, &mut w.view_mut(), &mut h.view_mut(), params);
+    step_unchecked(m, &mut w, &mut h, params);
     Ok(())
 }
 
@@ -517,7 +565,10 @@ where
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
 {
-    let (w, h) = (w.view(), h.view());
+    report_dyn(m.as_gd_data(), w.view(), h.view())
+}
+
+fn report_dyn(m: &dyn GdData, w: ArrayView2<f64>, h: ArrayView2<f64>) -> Result<Report> {
     check_shapes(m, &w, &h)?;
     Ok(report_unchecked(m, &w, &h))
 }

@@ -318,6 +318,11 @@ fn transposed_copy(x: ndarray::ArrayView2<f64>) -> (Array2<f64>, bool) {
 /// assert!(topicmod::svd::reconstruction_error(&a.t(), &f).is_err());
 /// ```
 pub fn reconstruction_error<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, svd: &Svd) -> Result<f64> {
+    // The work happens in non-generic code, compiled once (optimized) in this crate.
+    reconstruction_error_view(a.view(), svd)
+}
+
+fn reconstruction_error_view(a: ndarray::ArrayView2<f64>, svd: &Svd) -> Result<f64> {
     if a.dim() != svd.dims() || svd.u.ncols() != svd.s.len() || svd.vt.nrows() != svd.s.len() {
         return Err(Error::ShapeMismatch(format!(
             "matrix is {} x {} but the factors are U {} x {}, s {}, Vt {} x {}",
@@ -386,11 +391,16 @@ where
 /// assert!((topicmod::svd::orthonormality_error(&q) - 3.0).abs() < 1e-15);
 /// ```
 pub fn orthonormality_error<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>) -> f64 {
-    gram_error(q.t().dot(q))
+    gram_error_of(q.view().reversed_axes())
 }
 
 /// `max |Q Q^T - I|`: how far the rows of `q` are from orthonormal (0 when exact).
 pub fn orthonormality_error_rows<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>) -> f64 {
+    gram_error_of(q.view())
+}
+
+/// `max |Q Qᵀ - I|` (non-generic: compiled once, in this crate).
+fn gram_error_of(q: ndarray::ArrayView2<f64>) -> f64 {
     gram_error(q.dot(&q.t()))
 }
 

@@ -445,6 +445,14 @@ fn assemble(raw: &RawCounts, new_col: Option<&[u32]>, n_cols: usize, binary: boo
     })
 }
 
+/// The documents as `&str`s. The vectorizers' public methods take any `&[S]` with
+/// `S: AsRef<str>` and hand this to their non-generic bodies, so that the tokenizing and
+/// counting is compiled once, in this crate, and not again (less optimized) in every
+/// program or notebook cell that calls them with its own `S`.
+fn str_slices<S: AsRef<str>>(docs: &[S]) -> Vec<&str> {
+    docs.iter().map(AsRef::as_ref).collect()
+}
+
 /// Converts documents to a sparse matrix of token counts (scikit-learn's `CountVectorizer`).
 ///
 /// Row `i`, column `j` counts how often term `j` occurs in document `i`. Defaults:
@@ -575,6 +583,10 @@ impl CountVectorizer {
     /// Learns the vocabulary of `docs` and returns their count matrix
     /// (`docs.len()` x vocabulary size, CSR with sorted column indices).
     pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
+        self.fit_transform_strs(&str_slices(docs))
+    }
+
+    fn fit_transform_strs(&mut self, docs: &[&str]) -> Result<Csr> {
         self.validate()?;
         if let Some(terms) = &self.fixed_vocabulary {
             let fitted = Fitted::from_terms(terms.clone(), &self.stop_words)?;
@@ -687,6 +699,10 @@ impl CountVectorizer {
 
     /// Counts the learned terms in `docs`; tokens outside the vocabulary are ignored.
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
+        self.transform_strs(&str_slices(docs))
+    }
+
+    fn transform_strs(&self, docs: &[&str]) -> Result<Csr> {
         let fitted = self.fitted()?;
         let raw = count_known(docs, self.lowercase, &fitted, self.threads());
         assemble(&raw, None, fitted.terms.len(), self.binary)
@@ -1001,7 +1017,7 @@ impl TfidfVectorizer {
 
     /// Learns vocabulary and idf from `docs` and returns their tf-idf matrix.
     pub fn fit_transform<S: AsRef<str> + Sync>(&mut self, docs: &[S]) -> Result<Csr> {
-        let counts = self.counts.fit_transform(docs)?;
+        let counts = self.counts.fit_transform_strs(&str_slices(docs))?;
         self.tfidf.fit(&counts)?;
         self.tfidf.transform(&counts)
     }
@@ -1011,7 +1027,7 @@ impl TfidfVectorizer {
         if self.tfidf.n_features.is_none() {
             return Err(Error::NotFitted("TfidfVectorizer"));
         }
-        let counts = self.counts.transform(docs)?;
+        let counts = self.counts.transform_strs(&str_slices(docs))?;
         self.tfidf.transform(&counts)
     }
 

@@ -5,7 +5,7 @@
 //! one space-separated line per row.
 
 use crate::{Error, Result};
-use ndarray::{ArrayBase, ArrayView1, Data, Ix2};
+use ndarray::{ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 
 /// Indices of the `n` largest entries of `row`, largest first.
 ///
@@ -31,6 +31,15 @@ pub fn top_indices(row: ArrayView1<f64>, n: usize) -> Vec<usize> {
 /// ```
 pub fn show_topics<S: Data<Elem = f64>>(
     components: &ArrayBase<S, Ix2>,
+    vocab: &[String],
+    n_top_words: usize,
+) -> Result<Vec<String>> {
+    // The work happens in non-generic code, compiled once (optimized) in this crate.
+    show_topics_view(components.view(), vocab, n_top_words)
+}
+
+fn show_topics_view(
+    components: ArrayView2<f64>,
     vocab: &[String],
     n_top_words: usize,
 ) -> Result<Vec<String>> {
