@@ -254,6 +254,12 @@ fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool
 /// Horizontal bars, one per label, top to bottom in the given order
 /// (e.g. a topic's top words and their weights).
 pub fn bar_chart<S: AsRef<str>>(title: &str, labels: &[S], values: &[f64]) -> Result<Chart> {
+    // The drawing happens in non-generic code, compiled once (optimized) in this crate.
+    let labels: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
+    draw_bars(title, &labels, values)
+}
+
+fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
     if labels.len() != values.len() {
         return Err(Error::ShapeMismatch(format!(
             "{} labels but {} values",
@@ -263,7 +269,7 @@ pub fn bar_chart<S: AsRef<str>>(title: &str, labels: &[S], values: &[f64]) -> Re
     }
     check_finite("values", values)?;
     let n = values.len();
-    let labels: Vec<String> = labels.iter().map(|s| s.as_ref().to_string()).collect();
+
     let lo = values.iter().copied().fold(0.0_f64, f64::min);
     let hi = values.iter().copied().fold(0.0_f64, f64::max);
     let span = if hi > lo { hi - lo } else { 1.0 };
@@ -283,7 +289,7 @@ pub fn bar_chart<S: AsRef<str>>(title: &str, labels: &[S], values: &[f64]) -> Re
             .y_labels(n)
             .y_label_formatter(&|v| match v {
                 // Bar i sits at row n-1-i so that the first label is on top.
-                SegmentValue::CenterOf(k) if *k < n => labels[n - 1 - *k].clone(),
+                SegmentValue::CenterOf(k) if *k < n => labels[n - 1 - *k].to_string(),
                 _ => String::new(),
             })
             .draw()
