@@ -269,7 +269,6 @@ fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
     }
     check_finite("values", values)?;
     let n = values.len();
-
     let lo = values.iter().copied().fold(0.0_f64, f64::min);
     let hi = values.iter().copied().fold(0.0_f64, f64::max);
     let span = if hi > lo { hi - lo } else { 1.0 };

@@ -135,20 +135,8 @@ pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
 
 /// `dgesdd` on a column-major copy of `a` (non-empty).
 fn gesdd_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
-    // Column-major copy (LAPACK then factors A itself, not A^T, as SciPy does), checking
-    // for NaN and infinity on the way.
-    let (f, finite) = transposed_copy(a.view());
-    if !finite {
-        return Err(Error::InvalidInput(
-            "the matrix holds NaN or infinite entries".into(),
-        ));
-    }
-    let f = f.reversed_axes();
-    let (u, s, vt) = f.svddc_into(JobSvd::Some)?;
-    let (u, vt) = match (u, vt) {
-        (Some(u), Some(vt)) => (u, vt),
-        _ => return Err(Error::Linalg("dgesdd returned no singular vectors".into())),
-    };
+    // Column-major copy (LAPACK then factors A itself, not A^T, as SciPy does).
+    let (u, s, vt) = gesdd(transposed_copy(a.view())?.reversed_axes())?;
     // U and Vᵀ stay in LAPACK's column-major layout (as SciPy returns them): a row-major
     // copy of the lesson's Vᵀ would add about 0.4 s to an 18 s factorization.
     Ok(Svd { u, s, vt })
@@ -175,14 +163,8 @@ fn wide_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
         i32::try_from(m).map_err(|_| too_big())?,
         i32::try_from(n).map_err(|_| too_big())?,
     );
-    // A row-major = Aᵀ column-major (n x m), checking for NaN and infinity on the way.
-    let (rows, finite) = transposed_copy(a.t());
-    if !finite {
-        return Err(Error::InvalidInput(
-            "the matrix holds NaN or infinite entries".into(),
-        ));
-    }
-    let mut at = rows.into_raw_vec_and_offset().0;
+    // A row-major = Aᵀ column-major (n x m).
+    let mut at = transposed_copy(a.t())?.into_raw_vec_and_offset().0;
     let mut tau = vec![0.0; m];
     // The QR of Aᵀ (R above the diagonal of the top m x m block, the reflectors below).
     // SAFETY (both calls): `at` holds the n x m column-major Aᵀ with leading dimension n,
@@ -222,13 +204,18 @@ fn wide_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
     })?;
     let q_qr = Array2::from_shape_vec((n, m).f(), at).expect("n x m");
     // L = U Σ Wᵀ, then Vᵀ = Wᵀ Q = Wᵀ Q_qrᵀ.
-    let (u, s, wt) = match l.svddc_into(JobSvd::Some)? {
-        (Some(u), s, Some(wt)) => (u, s, wt),
-        _ => return Err(Error::Linalg("dgesdd returned no singular vectors".into())),
-    };
+    let (u, s, wt) = gesdd(l)?;
     let mut vt = Array2::<f64>::zeros((m, n).f());
     ndarray::linalg::general_mat_mul(1.0, &wt, &q_qr.t(), 0.0, &mut vt);
     Ok(Svd { u, s, vt })
+}
+
+/// `dgesdd` (thin: `JOBZ = 'S'`) on a column-major `f`: `(U, s, Vᵀ)`.
+fn gesdd(f: Array2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
+    match f.svddc_into(JobSvd::Some)? {
+        (Some(u), s, Some(vt)) => Ok((u, s, vt)),
+        _ => Err(Error::Linalg("dgesdd returned no singular vectors".into())),
+    }
 }
 
 /// Calls a LAPACK routine that takes a workspace twice, as LAPACK intends: first with
@@ -249,16 +236,17 @@ fn with_workspace(what: &str, mut call: impl FnMut(*mut f64, i32, &mut i32)) -> 
     check(info)
 }
 
-/// `Xᵀ` as a new row-major array, and whether every entry is finite. Square tiles keep
+/// `Xᵀ` as a new row-major array; [`Error::InvalidInput`] if some entry of `X` is NaN or
+/// infinite (checked on the way). Square tiles keep
 /// both the reads and the writes in cache; large copies split the output rows between
 /// threads (an element-by-element copy of the lesson's 2034 x 26576 matrix into
 /// column-major order, followed by a separate finiteness check, took 0.6 s; this 0.23 s).
-fn transposed_copy(x: ndarray::ArrayView2<f64>) -> (Array2<f64>, bool) {
+fn transposed_copy(x: ndarray::ArrayView2<f64>) -> Result<Array2<f64>> {
     const TILE: usize = 32;
     let (r, c) = x.dim();
     let mut out: Vec<f64> = Vec::with_capacity(r * c);
     if r == 0 || c == 0 {
-        return (Array2::zeros((c, r)), true);
+        return Ok(Array2::zeros((c, r)));
     }
     let parts = if r * c >= 1 << 20 {
         crate::linop::max_threads()
@@ -301,7 +289,12 @@ fn transposed_copy(x: ndarray::ArrayView2<f64>) -> (Array2<f64>, bool) {
     // SAFETY: the jobs cover all `c` output rows and write all `r` entries of each.
     unsafe { out.set_len(r * c) };
     let out = Array2::from_shape_vec((c, r), out).expect("c x r");
-    (out, finite.into_inner())
+    if !finite.into_inner() {
+        return Err(Error::InvalidInput(
+            "the matrix holds NaN or infinite entries".into(),
+        ));
+    }
+    Ok(out)
 }
 
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
