@@ -1,12 +1,13 @@
-"""Print the `:dep` lines of a notebook's first code cell (nothing if it has none).
+"""Print the `:dep` and `:opt` lines of a notebook's first code cell (nothing if none).
 
-Used by `scripts/kernel` to load a notebook's dependencies while the kernel starts.
+Used by `scripts/kernel` to load a notebook's dependencies, at the optimization level its
+cells will use, while the kernel starts.
 """
 import json
 import sys
 
 
-def first_cell_deps(path: str) -> list[str]:
+def first_cell_commands(path: str) -> list[str]:
     with open(path, encoding="utf-8") as f:
         nb = json.load(f)
     for cell in nb.get("cells", []):
@@ -14,13 +15,14 @@ def first_cell_deps(path: str) -> list[str]:
             continue
         src = cell.get("source", "")
         text = "".join(src) if isinstance(src, list) else src
-        return [line.strip() for line in text.splitlines() if line.strip().startswith(":dep ")]
+        lines = [line.strip() for line in text.splitlines()]
+        return [line for line in lines if line.startswith((":dep ", ":opt "))]
     return []
 
 
 if __name__ == "__main__":
     try:
-        lines = first_cell_deps(sys.argv[1])
+        lines = first_cell_commands(sys.argv[1])
     except (OSError, ValueError, IndexError):
         sys.exit(0)
     if lines:
