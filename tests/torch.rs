@@ -1,4 +1,5 @@
-//! The lesson's PyTorch section with tch, on CPU.
+//! The lesson's PyTorch section with tch, on the CPU, or on a CUDA GPU with
+//! `TOPICMOD_TEST_DEVICE=cuda` (see [`dev`] and `scripts/gpu-check`).
 //!
 //! Small problems are checked against a straightforward float64 ndarray computation of
 //! the same formulas; the lesson matrix (built by the crate's own corpus + TF-IDF
@@ -16,7 +17,24 @@ use topicmod::{Csr, Error};
 
 mod common;
 
-const CPU: Device = Device::Cpu;
+/// Where these tests run: the CPU, or with `TOPICMOD_TEST_DEVICE=cuda` the first CUDA GPU,
+/// which must then exist. The expected figures do not change with the device: the float64
+/// reference and PyTorch's own run on a CPU.
+fn dev() -> Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    *DEVICE.get_or_init(|| match std::env::var("TOPICMOD_TEST_DEVICE").as_deref() {
+        Err(_) | Ok("") | Ok("cpu") => Device::Cpu,
+        Ok("cuda") => {
+            assert!(
+                tch::Cuda::is_available(),
+                "TOPICMOD_TEST_DEVICE=cuda, but libtorch finds no CUDA GPU \
+                     (no NVIDIA driver, or a CPU-only torch wheel?)"
+            );
+            Device::Cuda(0)
+        }
+        Ok(other) => panic!("TOPICMOD_TEST_DEVICE must be `cpu` or `cuda`, not {other:?}"),
+    })
+}
 
 // ------------------------------------------------------------------ f64 reference code
 //
@@ -78,7 +96,7 @@ fn small_problem(
 }
 
 fn f32_tensor(a: &Array2<f64>) -> Tensor {
-    array_to_tensor_f32(a, CPU).unwrap()
+    array_to_tensor_f32(a, dev()).unwrap()
 }
 
 fn to_f64(t: &Tensor) -> Array2<f64> {
@@ -101,23 +119,23 @@ fn rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 #[test]
 fn dense_conversions_round_trip_f32_and_f64() {
     let a64 = ndarray::array![[1.0, -2.5, 3.0], [4.0, 5.0, 6.25]];
-    let t = array_to_tensor(&a64, CPU).unwrap();
+    let t = array_to_tensor(&a64, dev()).unwrap();
     assert_eq!(t.kind(), Kind::Double);
     assert_eq!(t.size(), vec![2, 3]);
     assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
 
     // A transposed (non-standard layout) view keeps its logical order.
     let at = a64.t();
-    let t = array_to_tensor(&at, CPU).unwrap();
+    let t = array_to_tensor(&at, dev()).unwrap();
     assert_eq!(tensor_to_array::<f64>(&t).unwrap(), at.to_owned());
 
     let a32 = a64.mapv(|x| x as f32);
-    let t = array_to_tensor(&a32, CPU).unwrap();
+    let t = array_to_tensor(&a32, dev()).unwrap();
     assert_eq!(t.kind(), Kind::Float);
     assert_eq!(tensor_to_array::<f32>(&t).unwrap(), a32);
     assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
 
-    let t = array_to_tensor_f32(&a64, CPU).unwrap();
+    let t = array_to_tensor_f32(&a64, dev()).unwrap();
     assert_eq!(t.kind(), Kind::Float);
     assert_eq!(tensor_to_array::<f64>(&t).unwrap(), a64);
 
@@ -135,34 +153,34 @@ fn sparse_conversions_match_dense() {
     let csr: Csr = topicmod::linop::dense_to_csr(&m);
     assert!(csr.nnz() > 0 && csr.nnz() < 9 * 7);
 
-    let dense = csr_to_dense_tensor(&csr, Kind::Double, CPU).unwrap();
+    let dense = csr_to_dense_tensor(&csr, Kind::Double, dev()).unwrap();
     assert_eq!(to_f64(&dense), m);
-    let dense32 = csr_to_dense_tensor(&csr, Kind::Float, CPU).unwrap();
+    let dense32 = csr_to_dense_tensor(&csr, Kind::Float, dev()).unwrap();
     assert_eq!(dense32.kind(), Kind::Float);
     assert!(rel_diff(&to_f64(&dense32), &m) < 1e-7);
 
-    let sp = csr_to_sparse_tensor(&csr, Kind::Double, CPU).unwrap();
+    let sp = csr_to_sparse_tensor(&csr, Kind::Double, dev()).unwrap();
     assert_eq!(sp.size(), vec![9, 7]);
     assert_eq!(to_f64(&sp), m);
 
     // The same matrix stored column-major converts the same way.
     let csc = csr.to_csc();
     assert_eq!(
-        to_f64(&csr_to_sparse_tensor(&csc, Kind::Double, CPU).unwrap()),
+        to_f64(&csr_to_sparse_tensor(&csc, Kind::Double, dev()).unwrap()),
         m
     );
     assert_eq!(
-        to_f64(&csr_to_dense_tensor(&csc, Kind::Double, CPU).unwrap()),
+        to_f64(&csr_to_dense_tensor(&csc, Kind::Double, dev()).unwrap()),
         m
     );
 
     // Sparse times dense agrees with ndarray.
     let x = ndarray::Array2::from_shape_fn((7, 3), |(i, j)| (i as f64) - 0.5 * (j as f64));
-    let prod = sp.mm(&array_to_tensor(&x, CPU).unwrap());
+    let prod = sp.mm(&array_to_tensor(&x, dev()).unwrap());
     assert!(rel_diff(&to_f64(&prod), &m.dot(&x)) < 1e-12);
 
     assert!(matches!(
-        csr_to_sparse_tensor(&csr, Kind::Int, CPU),
+        csr_to_sparse_tensor(&csr, Kind::Int, dev()),
         Err(Error::InvalidParameter { .. })
     ));
 }
@@ -237,7 +255,7 @@ fn sparse_aware_gradients_and_residual_match_dense() {
     let (m, w, h) = small_problem(5, 21, 16, 3);
     let (lam, mu) = (100.0, 1e-5);
     let csr = topicmod::linop::dense_to_csr(&m);
-    let sp = SparseT::from_csr(&csr, CPU).unwrap();
+    let sp = SparseT::from_csr(&csr, dev()).unwrap();
     assert_eq!(sp.dims(), (21, 16));
     assert!((sp.norm_sq() - m.mapv(|x| x * x).sum()).abs() < 1e-9);
 
@@ -296,7 +314,7 @@ fn runner_anneals_and_reports_like_the_lesson() {
 
 #[test]
 fn random_init_is_numpy_compatible_and_positive() {
-    let (w, h) = positive_random_init_t(4, 5, 2, 7, CPU).unwrap();
+    let (w, h) = positive_random_init_t(4, 5, 2, 7, dev()).unwrap();
     assert_eq!((w.size(), h.size()), (vec![4, 2], vec![2, 5]));
     let mut rs = RandomState::new(7);
     let wa = to_f64(&w);
@@ -304,11 +322,11 @@ fn random_init_is_numpy_compatible_and_positive() {
     for x in wa.iter().chain(ha.iter()) {
         assert_eq!(*x, rs.normal(0.0, 0.01).abs() as f32 as f64);
     }
-    let (w2, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
-    let (w3, _) = randn_init_t(4, 5, 2, 7, CPU).unwrap();
+    let (w2, _) = randn_init_t(4, 5, 2, 7, dev()).unwrap();
+    let (w3, _) = randn_init_t(4, 5, 2, 7, dev()).unwrap();
     assert_eq!(to_f64(&w2), to_f64(&w3));
     assert!(to_f64(&w2).iter().all(|&x| (0.0..0.1).contains(&x)));
-    assert!(positive_random_init_t(0, 5, 2, 7, CPU).is_err());
+    assert!(positive_random_init_t(0, 5, 2, 7, dev()).is_err());
 }
 
 #[test]
@@ -349,7 +367,7 @@ fn bad_inputs_are_errors_not_panics() {
         .betas(1.5, 0.9)
         .run(&mt, &wt, &ht, |_, _| {})
         .is_err());
-    let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), CPU).unwrap();
+    let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), dev()).unwrap();
     assert!(matches!(
         grads_sparse_t(&sp, &wrong, &ht, 1.0, 1e-5),
         Err(Error::ShapeMismatch(_))
@@ -364,7 +382,7 @@ fn bad_inputs_are_errors_not_panics() {
 
 #[test]
 fn autograd_intro_gives_18() {
-    let g = autograd_intro(CPU).unwrap();
+    let g = autograd_intro(dev()).unwrap();
     let g = tensor_to_array::<f32>(&g).unwrap();
     assert_eq!(g.dim(), (2, 2));
     assert!(g.iter().all(|&x| x == 18.0), "{g:?}");
@@ -427,7 +445,7 @@ fn adam_matches_f64_reference() {
 fn sparse_autograd_loss_matches_dense() {
     let (m, w, h) = small_problem(11, 14, 12, 3);
     let lam = 1e3;
-    let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), CPU).unwrap();
+    let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), dev()).unwrap();
     let grads = |sparse: bool| {
         let wt = f32_tensor(&w).set_requires_grad(true);
         let ht = f32_tensor(&h).set_requires_grad(true);
@@ -456,7 +474,7 @@ fn sparse_autograd_loss_matches_dense() {
 
 // ------------------------------------------------------------- the lesson matrix
 
-/// What `tests/fixtures/make_torch.py` recorded from PyTorch (float32, CPU).
+/// What `tests/fixtures/make_torch.py` recorded from PyTorch (float32, dev()).
 #[derive(Debug)]
 struct Fixture {
     shape: (usize, usize),
@@ -563,40 +581,81 @@ fn assert_similar_topics(got: &[String], want: &[String], k: usize) {
 #[test]
 fn lesson_fixture_intro_grad_agrees() {
     let fx = fixture();
-    let g = tensor_to_array::<f64>(&autograd_intro(CPU).unwrap()).unwrap();
+    let g = tensor_to_array::<f64>(&autograd_intro(dev()).unwrap()).unwrap();
     assert_eq!(g.iter().cloned().collect::<Vec<_>>(), fx.intro);
 }
 
-/// 101 dense steps from the fixture's start: the reports at steps 0 and 100 and the
-/// topics at step 100 are PyTorch's.
-#[test]
-fn lesson_dense_steps_match_pytorch() {
+/// Relative tolerance for a dense report's residual against PyTorch's CPU run. On the CPU
+/// the same float32 kernels give 1e-4 (measured 1.6e-5 at step 100; step 0 is identical).
+/// A GPU sums the 54 million squares of the float32 norm in another order, and on the CPU
+/// that norm is itself a few 1e-3 off (see lesson_dense_and_sparse_aware_agree_over_50_steps),
+/// so there the residual can only be held to the sparse-aware loop's 5e-3.
+fn dense_rtol() -> f64 {
+    if dev().is_cuda() {
+        5e-3
+    } else {
+        1e-4
+    }
+}
+
+/// The lesson's manual loop on the dense matrix for `n_steps` from the fixture's start:
+/// every report checked against PyTorch's (min W / min H: entries near μ bounce in and out
+/// of the penalty zone, see lesson_dense_and_sparse_aware_agree_over_50_steps, so tiny
+/// rounding differences decide the extremes: sign and magnitude only, measured −0.0142 vs
+/// −0.0084 for min W at step 100), falling residuals, and topics that share at least 6 of
+/// their 8 words with PyTorch's at the last report. Returns the reports.
+fn check_dense_manual(n_steps: usize, rtol: f64) -> Vec<(usize, Report)> {
     let fx = fixture();
     let (csr, vocab) = lesson();
     assert_eq!((csr.rows(), csr.cols()), fx.shape);
     let _heavy = one_at_a_time();
-    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
-    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let m = csr_to_dense_tensor(csr, Kind::Float, dev()).unwrap();
+    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let start = report_t(&m, &w, &h).unwrap();
+    let t0 = std::time::Instant::now();
     let reports = ManualGd::new()
-        .n_steps(101)
+        .n_steps(n_steps)
         .run_printing(&m, &mut w, &mut h)
         .unwrap();
-    assert_eq!(reports.len(), 2);
+    println!(
+        "{n_steps} dense steps on {:?}: {:.2} s",
+        dev(),
+        t0.elapsed().as_secs_f64()
+    );
+    let n_reports = n_steps.div_ceil(100);
+    assert_eq!(reports.len(), n_reports);
+    assert!(
+        fx.manual.len() >= n_reports,
+        "the fixture has {} reports, the test needs {n_reports}",
+        fx.manual.len()
+    );
     for ((i, got), want) in reports.iter().zip(&fx.manual) {
         assert_eq!(*i as f64, want[0]);
-        // Same float32 operations as PyTorch on the same libtorch kernels: the residual
-        // agrees to 1e-4 relative (measured 1.6e-5 at step 100; step 0 is identical).
-        // min W / min H: entries near μ bounce in and out of the penalty zone (see
-        // lesson_dense_and_sparse_aware_agree_over_50_steps), so after 100 steps tiny
-        // rounding differences (threaded reductions) decide the extremes: sign and
-        // magnitude only (measured −0.0142 vs −0.0084 for min W).
-        assert_report_close(got, want, 1e-4, 1.0, &format!("dense step {i}"));
+        assert_report_close(got, want, rtol, 1.0, &format!("dense step {i}"));
     }
-    assert!(reports[1].1.residual < reports[0].1.residual);
-    assert!(reports[1].1.residual < start.residual);
+    for pair in reports.windows(2) {
+        assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
+    }
+    assert!(reports[reports.len() - 1].1.residual < start.residual);
     let topics = topics_of(&h, vocab);
-    assert_similar_topics(&topics, &fx.topics[1], 6);
+    assert_similar_topics(&topics, &fx.topics[n_reports - 1], 6);
+    reports
+}
+
+/// 101 dense steps: the reports at steps 0 and 100 and the topics at step 100 are PyTorch's.
+#[test]
+fn lesson_dense_steps_match_pytorch() {
+    check_dense_manual(101, dense_rtol());
+}
+
+/// The lesson's 1000 dense steps as written (notebooks 06 and 07 run them on a GPU only):
+/// all ten reports PyTorch recorded, and the topics at the end.
+#[test]
+#[ignore = "the lesson's 1000 dense steps take minutes on a CPU; scripts/gpu-check runs them"]
+fn lesson_dense_1000_steps_match_pytorch() {
+    let reports = check_dense_manual(1000, dense_rtol());
+    let last = reports[reports.len() - 1].1.residual;
+    assert!(last < 44.0, "{last}");
 }
 
 /// The lesson's 1000 steps, sparse-aware (`M` never densified): the reports PyTorch's
@@ -606,8 +665,8 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     let fx = fixture();
     let (csr, vocab) = lesson();
     let _heavy = one_at_a_time();
-    let sp = SparseT::from_csr(csr, CPU).unwrap();
-    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let sp = SparseT::from_csr(csr, dev()).unwrap();
+    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let t0 = std::time::Instant::now();
     let reports = ManualGd::new()
         .run_sparse_printing(&sp, &mut w, &mut h)
@@ -675,9 +734,9 @@ fn residual_exact(m: &Csr, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
 fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
     let (csr, _) = lesson();
     let _heavy = one_at_a_time();
-    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
-    let sp = SparseT::from_csr(csr, CPU).unwrap();
-    let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, CPU).unwrap();
+    let m = csr_to_dense_tensor(csr, Kind::Float, dev()).unwrap();
+    let sp = SparseT::from_csr(csr, dev()).unwrap();
+    let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, dev()).unwrap();
     let gd = ManualGd::new().n_steps(50).report_every(10);
     let (mut wd, mut hd) = (w0.copy(), h0.copy());
     let (mut ws, mut hs) = (w0.copy(), h0.copy());
@@ -736,27 +795,71 @@ fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
     assert!((ours - exact).abs() < 1e-5 * exact, "{ours} vs {exact}");
 }
 
-/// 100 Adam steps from the fixture's start: the report at step 99 is PyTorch's.
-#[test]
-fn lesson_adam_matches_pytorch() {
+/// The lesson's Adam loop on the dense matrix for `n_steps` from the fixture's start: every
+/// report (one per 100 steps) checked against PyTorch's, and a falling residual. Residual:
+/// same operations as PyTorch's, 1e-4 relative on the CPU (measured 3e-7 at step 99), see
+/// [`dense_rtol`] for a GPU. min W, min H: Adam moves an entry by about lr = 1e-3 whatever
+/// the size of its gradient, so for entries near 0 float32 rounding of tiny gradients can
+/// change a move's direction; measured 0.6% apart for min W at step 99 on the CPU (5%
+/// allowed there), held to sign and magnitude later and on a GPU. Returns the fit.
+fn check_dense_adam(n_steps: usize) -> AdamFit {
     let fx = fixture();
     let (csr, _) = lesson();
     let _heavy = one_at_a_time();
-    let m = csr_to_dense_tensor(csr, Kind::Float, CPU).unwrap();
-    let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let m = csr_to_dense_tensor(csr, Kind::Float, dev()).unwrap();
+    let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let start = report_t(&m, &w, &h).unwrap().residual;
+    let t0 = std::time::Instant::now();
     let fit = AdamNmf::new()
-        .n_steps(100)
+        .n_steps(n_steps)
         .run_printing(&m, &w, &h)
         .unwrap();
-    let (i, got) = fit.reports[0];
-    assert_eq!(i as f64, fx.adam[0][0]);
-    // Residual: same operations as PyTorch's, 1e-4 relative (measured 3e-7). min W, min H:
-    // Adam moves an entry by about lr = 1e-3 whatever the size of its gradient, so for
-    // entries near 0 float32 rounding of tiny gradients can change a move's direction;
-    // measured 0.6% apart for min W.
-    assert_report_close(&got, &fx.adam[0], 1e-4, 5e-2, "adam");
-    assert!(got.residual < start);
+    println!(
+        "{n_steps} dense Adam steps on {:?}: {:.2} s",
+        dev(),
+        t0.elapsed().as_secs_f64()
+    );
+    let n_reports = n_steps / 100;
+    assert_eq!(fit.reports.len(), n_reports);
+    assert!(
+        fx.adam.len() >= n_reports,
+        "the fixture has {} Adam reports, the test needs {n_reports}",
+        fx.adam.len()
+    );
+    for ((i, got), want) in fit.reports.iter().zip(&fx.adam) {
+        assert_eq!(*i as f64, want[0]);
+        // The extremes drift apart as the run goes on (on the CPU, min W 7.7% apart at
+        // step 799 and 12% at step 899): after the first report, sign and magnitude only.
+        let min_rtol = if *i < 100 && !dev().is_cuda() {
+            5e-2
+        } else {
+            1.0
+        };
+        assert_report_close(got, want, dense_rtol(), min_rtol, &format!("Adam step {i}"));
+    }
+    // Falling overall; not at every report: in PyTorch's own run the residual creeps up
+    // by 2.5e-4 between steps 699 and 999 (the penalty trades against the fit).
+    assert!(fit.reports[0].1.residual < start);
+    assert!(fit.reports[n_reports - 1].1.residual <= fit.reports[0].1.residual);
+    fit
+}
+
+/// 100 Adam steps: the report at step 99 is PyTorch's.
+#[test]
+fn lesson_adam_matches_pytorch() {
+    check_dense_adam(100);
+}
+
+/// The lesson's 1000 dense Adam steps as written (notebooks 06 and 07 run them on a GPU
+/// only): all ten reports PyTorch recorded, and the lesson's topics at the end.
+#[test]
+#[ignore = "the lesson's 1000 dense Adam steps take minutes on a CPU; scripts/gpu-check runs them"]
+fn lesson_dense_adam_1000_steps_match_pytorch() {
+    let fit = check_dense_adam(1000);
+    let last = fit.reports[fit.reports.len() - 1].1.residual;
+    assert!(last < 44.0, "{last}");
+    let topics = topics_of(&fit.h, &lesson().1);
+    assert_topics_mention(&topics, &["space", "god"]);
 }
 
 /// The lesson's 1000 Adam steps, sparse-aware: every report PyTorch's dense run recorded
@@ -766,8 +869,8 @@ fn lesson_sparse_aware_adam_1000_steps_match_pytorch() {
     let fx = fixture();
     let (csr, vocab) = lesson();
     let _heavy = one_at_a_time();
-    let sp = SparseT::from_csr(csr, CPU).unwrap();
-    let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, CPU).unwrap();
+    let sp = SparseT::from_csr(csr, dev()).unwrap();
+    let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let t0 = std::time::Instant::now();
     let fit = AdamNmf::new().run_sparse_printing(&sp, &w, &h).unwrap();
     println!(
