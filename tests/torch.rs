@@ -604,7 +604,7 @@ fn dense_rtol() -> f64 {
 /// rounding differences decide the extremes: sign and magnitude only, measured −0.0142 vs
 /// −0.0084 for min W at step 100), falling residuals, and topics that share at least 6 of
 /// their 8 words with PyTorch's at the last report. Returns the reports.
-fn check_dense_manual(n_steps: usize, rtol: f64) -> Vec<(usize, Report)> {
+fn check_dense_manual(n_steps: usize) -> Vec<(usize, Report)> {
     let fx = fixture();
     let (csr, vocab) = lesson();
     assert_eq!((csr.rows(), csr.cols()), fx.shape);
@@ -631,7 +631,7 @@ fn check_dense_manual(n_steps: usize, rtol: f64) -> Vec<(usize, Report)> {
     );
     for ((i, got), want) in reports.iter().zip(&fx.manual) {
         assert_eq!(*i as f64, want[0]);
-        assert_report_close(got, want, rtol, 1.0, &format!("dense step {i}"));
+        assert_report_close(got, want, dense_rtol(), 1.0, &format!("dense step {i}"));
     }
     for pair in reports.windows(2) {
         assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
@@ -645,7 +645,7 @@ fn check_dense_manual(n_steps: usize, rtol: f64) -> Vec<(usize, Report)> {
 /// 101 dense steps: the reports at steps 0 and 100 and the topics at step 100 are PyTorch's.
 #[test]
 fn lesson_dense_steps_match_pytorch() {
-    check_dense_manual(101, dense_rtol());
+    check_dense_manual(101);
 }
 
 /// The lesson's 1000 dense steps as written (notebooks 06 and 07 run them on a GPU only):
@@ -653,7 +653,7 @@ fn lesson_dense_steps_match_pytorch() {
 #[test]
 #[ignore = "the lesson's 1000 dense steps take minutes on a CPU; scripts/gpu-check runs them"]
 fn lesson_dense_1000_steps_match_pytorch() {
-    let reports = check_dense_manual(1000, dense_rtol());
+    let reports = check_dense_manual(1000);
     let last = reports[reports.len() - 1].1.residual;
     assert!(last < 44.0, "{last}");
 }
