@@ -25,12 +25,12 @@ fn dev() -> Device {
     *DEVICE.get_or_init(|| match std::env::var("TOPICMOD_TEST_DEVICE").as_deref() {
         Err(_) | Ok("") | Ok("cpu") => Device::Cpu,
         Ok("cuda") => {
+            let choice = pick_device();
             assert!(
-                tch::Cuda::is_available(),
-                "TOPICMOD_TEST_DEVICE=cuda, but libtorch finds no CUDA GPU \
-                     (no NVIDIA driver, or a CPU-only torch wheel?)"
+                choice.device.is_cuda(),
+                "TOPICMOD_TEST_DEVICE=cuda, but the crate picked the CPU: {choice}"
             );
-            Device::Cuda(0)
+            choice.device
         }
         Ok(other) => panic!("TOPICMOD_TEST_DEVICE must be `cpu` or `cuda`, not {other:?}"),
     })
@@ -474,7 +474,7 @@ fn sparse_autograd_loss_matches_dense() {
 
 // ------------------------------------------------------------- the lesson matrix
 
-/// What `tests/fixtures/make_torch.py` recorded from PyTorch (float32, dev()).
+/// What `tests/fixtures/make_torch.py` recorded from PyTorch (float32, CPU).
 #[derive(Debug)]
 struct Fixture {
     shape: (usize, usize),
@@ -530,19 +530,30 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Residual within `rtol` relative; min W and min H within `min_rtol` relative (+1e-7).
-fn assert_report_close(got: &Report, want: &[f64; 6], rtol: f64, min_rtol: f64, what: &str) {
-    assert!(
-        (got.residual - want[1]).abs() <= rtol * want[1],
-        "{what}: residual {} vs PyTorch {}",
-        got.residual,
-        want[1]
-    );
-    for (g, w, name) in [(got.min_w, want[2], "min W"), (got.min_h, want[3], "min H")] {
+/// Each `(step, report)` against PyTorch's report at the same position (which must be for
+/// the same step): residual within `rtol` relative; min W and min H within
+/// `min_rtol(step)` relative (+1e-7).
+fn assert_reports_close(
+    got: &[(usize, Report)],
+    want: &[[f64; 6]],
+    rtol: f64,
+    min_rtol: impl Fn(usize) -> f64,
+    what: &str,
+) {
+    for ((i, got), want) in got.iter().zip(want) {
+        assert_eq!(*i as f64, want[0]);
         assert!(
-            (g - w).abs() <= min_rtol * w.abs() + 1e-7,
-            "{what}: {name} {g} vs PyTorch {w}"
+            (got.residual - want[1]).abs() <= rtol * want[1],
+            "{what} step {i}: residual {} vs PyTorch {}",
+            got.residual,
+            want[1]
         );
+        for (g, w, name) in [(got.min_w, want[2], "min W"), (got.min_h, want[3], "min H")] {
+            assert!(
+                (g - w).abs() <= min_rtol(*i) * w.abs() + 1e-7,
+                "{what} step {i}: {name} {g} vs PyTorch {w}"
+            );
+        }
     }
 }
 
@@ -629,10 +640,7 @@ fn check_dense_manual(n_steps: usize) -> Vec<(usize, Report)> {
         "the fixture has {} reports, the test needs {n_reports}",
         fx.manual.len()
     );
-    for ((i, got), want) in reports.iter().zip(&fx.manual) {
-        assert_eq!(*i as f64, want[0]);
-        assert_report_close(got, want, dense_rtol(), 1.0, &format!("dense step {i}"));
-    }
+    assert_reports_close(&reports, &fx.manual, dense_rtol(), |_| 1.0, "dense");
     for pair in reports.windows(2) {
         assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
     }
@@ -677,13 +685,10 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     );
     assert_eq!(reports.len(), 10);
     assert!(fx.manual.len() >= 2, "the fixture has too few reports");
-    for ((i, got), want) in reports.iter().zip(&fx.manual) {
-        assert_eq!(*i as f64, want[0]);
-        // PyTorch's residual is its float32 norm over the 54 million entries of M − WH,
-        // itself off by a few 1e-3 (see lesson_dense_and_sparse_aware_agree_over_50_steps);
-        // ours sums in float64. min W / min H: same sign and magnitude only (same test).
-        assert_report_close(got, want, 5e-3, 1.0, &format!("sparse step {i}"));
-    }
+    // PyTorch's residual is its float32 norm over the 54 million entries of M − WH, itself
+    // off by a few 1e-3 (see lesson_dense_and_sparse_aware_agree_over_50_steps); ours sums
+    // in float64. min W / min H: same sign and magnitude only (same test).
+    assert_reports_close(&reports, &fx.manual, 5e-3, |_| 1.0, "sparse");
     for pair in reports.windows(2) {
         assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
     }
@@ -826,17 +831,16 @@ fn check_dense_adam(n_steps: usize) -> AdamFit {
         "the fixture has {} Adam reports, the test needs {n_reports}",
         fx.adam.len()
     );
-    for ((i, got), want) in fit.reports.iter().zip(&fx.adam) {
-        assert_eq!(*i as f64, want[0]);
-        // The extremes drift apart as the run goes on (on the CPU, min W 7.7% apart at
-        // step 799 and 12% at step 899): after the first report, sign and magnitude only.
-        let min_rtol = if *i < 100 && !dev().is_cuda() {
+    // The extremes drift apart as the run goes on (on the CPU, min W 7.7% apart at step
+    // 799 and 12% at step 899): after the first report, sign and magnitude only.
+    let min_rtol = |i: usize| {
+        if i < 100 && !dev().is_cuda() {
             5e-2
         } else {
             1.0
-        };
-        assert_report_close(got, want, dense_rtol(), min_rtol, &format!("Adam step {i}"));
-    }
+        }
+    };
+    assert_reports_close(&fit.reports, &fx.adam, dense_rtol(), min_rtol, "Adam");
     // Falling overall; not at every report: in PyTorch's own run the residual creeps up
     // by 2.5e-4 between steps 699 and 999 (the penalty trades against the fit).
     assert!(fit.reports[0].1.residual < start);
@@ -883,12 +887,9 @@ fn lesson_sparse_aware_adam_1000_steps_match_pytorch() {
         10,
         "the fixture should hold PyTorch's 1000 Adam steps"
     );
-    for ((i, got), want) in fit.reports.iter().zip(&fx.adam) {
-        assert_eq!(*i as f64, want[0]);
-        // PyTorch's residual is a float32 norm over 54 million entries (a few 1e-3 off, see
-        // lesson_dense_and_sparse_aware_agree_over_50_steps); ours sums in float64.
-        assert_report_close(got, want, 5e-3, 1.0, &format!("sparse Adam step {i}"));
-    }
+    // PyTorch's residual is a float32 norm over 54 million entries (a few 1e-3 off, see
+    // lesson_dense_and_sparse_aware_agree_over_50_steps); ours sums in float64.
+    assert_reports_close(&fit.reports, &fx.adam, 5e-3, |_| 1.0, "sparse Adam");
     let last = fit.reports.last().unwrap().1.residual;
     assert!(last < 44.0, "{last}");
     let topics = topics_of(&fit.h, vocab);
