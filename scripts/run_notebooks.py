@@ -4,8 +4,9 @@
 Every notebooks/*.ipynb is found automatically (sorted by name), executed with
 nbclient with the kernel's working directory set to notebooks/ (so that
 `:dep topicmod = { path = ".." }` resolves), and written as an executed copy
-(plus an HTML export with --html) into the output folder. The committed
-notebooks are only rewritten with --in-place.
+(plus, with --html, an HTML page whose formulas are typeset by a copy of MathJax
+in the output folder's mathjax/, so the pages read well offline) into the output
+folder. The committed notebooks are only rewritten with --in-place.
 
 The last line printed is `notebooks: N passed, M failed`; the exit status is
 non-zero when any notebook failed.
@@ -27,17 +28,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import check_charts  # noqa: E402
+from html_export import check_math, export_html  # noqa: E402
 
 KERNEL = "topicmod-rust"
-
-
-def export_html(nb, path: Path) -> None:
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(path)
 
 
 def write_nb(nb, path: Path) -> None:
@@ -174,7 +167,7 @@ def run_one(src: Path, args) -> bool:
             html = dst.with_suffix(".html")
             export_html(nb, html)
             outputs.append(html)
-            problems = check_charts.check(dst, html)
+            problems = check_charts.check(dst, html) + check_math(html)
             for p in problems:
                 print(f"FAILED {src.name}: {p}", flush=True)
             ok = ok and not problems
@@ -189,7 +182,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb, sorted")
     ap.add_argument("--out", type=Path, help="folder for the executed copies")
-    ap.add_argument("--html", action="store_true", help="also export HTML and check the charts")
+    ap.add_argument("--html", action="store_true", help="also export HTML pages (with a local MathJax) and check their charts and formulas")
     ap.add_argument("--in-place", action="store_true", help="rewrite the given notebooks with fresh outputs")
     ap.add_argument("--timings", action="store_true", help="print per-cell timing figures for each notebook")
     ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")

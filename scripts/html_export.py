@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""HTML export of an executed notebook that shows its formulas without a network.
+
+nbconvert's pages load MathJax (which typesets the `$...$` formulas of the markdown
+cells) from a CDN, so a page opened offline shows raw TeX. The pinned PyPI package
+`jupyter-server-mathjax` ships MathJax 2.7 (the version nbconvert's template is written
+for); `export_html` copies it once into a `mathjax/` folder beside the pages and points
+every page at that copy with a relative URL, so the export folder can be opened, moved or
+zipped as it is.
+
+`check_math(html)` is what the test harness asks of every exported page: if the page loads
+MathJax at all, it loads it from a local copy that exists.
+
+Usage: html_export.py EXECUTED.ipynb OUT.html   (export one notebook)
+       html_export.py --self-test               (scripts/test runs it)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+MATHJAX_DIR = "mathjax"
+# The package ships one combined configuration (TeX and MathML input, HTML-CSS output)
+# and, to stay small, only the STIX-Web fonts, while MathJax looks for its TeX fonts by
+# default (without them accents land in the wrong place). So we add a configuration file of
+# our own that names the STIX-Web fonts. `Safe` keeps formulas from carrying links or
+# styles of their own, as nbconvert's default does.
+LOCAL_CONFIG_NAME = "local/topicmod"
+LOCAL_CONFIG = """// Written by scripts/html_export.py: use the fonts this copy of MathJax ships.
+MathJax.Hub.Config({
+  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
+  SVG: {font: "STIX-Web"}
+});
+MathJax.Ajax.loadComplete("[MathJax]/config/local/topicmod.js");
+"""
+MATHJAX_CONFIG = f"TeX-AMS-MML_HTMLorMML-full,{LOCAL_CONFIG_NAME},Safe"
+STAMP = ".topicmod-mathjax-version"
+_warned = False
+
+
+def mathjax_source() -> tuple[Path, str] | None:
+    """The static MathJax folder of the installed `jupyter-server-mathjax` and its version,
+    or None when the package is not installed (found without importing it, which would
+    import Jupyter Server)."""
+    spec = importlib.util.find_spec("jupyter_server_mathjax")
+    if spec is None or spec.origin is None:
+        return None
+    static = Path(spec.origin).parent / "static"
+    if not (static / "MathJax.js").is_file():
+        return None
+    return static, importlib.metadata.version("jupyter-server-mathjax")
+
+
+def local_mathjax(out_dir: Path) -> str | None:
+    """Make sure `out_dir/mathjax/` holds the installed MathJax and return the pages' URL
+    for it (relative to `out_dir`); None, with a note on stderr, when MathJax is not installed.
+    The copy is made in a temporary folder and renamed into place, so an interrupted copy
+    never looks complete."""
+    global _warned
+    src = mathjax_source()
+    if src is None:
+        if not _warned:
+            print("note: jupyter-server-mathjax is not installed; the HTML pages load MathJax "
+                  "from a CDN (formulas show as TeX offline). scripts/setup installs it.",
+                  file=sys.stderr)
+            _warned = True
+        return None
+    static, version = src
+    want = f"{version} {hashlib.sha256(LOCAL_CONFIG.encode()).hexdigest()[:12]}"
+    dst = out_dir / MATHJAX_DIR
+    stamp = dst / STAMP
+    if not (stamp.is_file() and stamp.read_text().strip() == want):
+        tmp = out_dir / f".{MATHJAX_DIR}.tmp.{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(static, tmp)
+        (tmp / "config" / f"{LOCAL_CONFIG_NAME}.js").parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "config" / f"{LOCAL_CONFIG_NAME}.js").write_text(LOCAL_CONFIG)
+        (tmp / STAMP).write_text(want + "\n")
+        shutil.rmtree(dst, ignore_errors=True)
+        tmp.replace(dst)
+    return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
+
+
+def export_html(nb, path: Path) -> None:
+    """Write `nb` as an HTML page at `path` (atomically), with MathJax from a local copy
+    beside it when the package is installed."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter()
+    url = local_mathjax(path.parent)
+    if url is not None:
+        exporter.mathjax_url = url
+    body, _ = exporter.from_notebook_node(nb)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+
+
+SCRIPT_SRC = re.compile(r"<script[^>]*\ssrc=\"([^\"]+)\"", re.IGNORECASE)
+
+
+def check_math(html: Path) -> list[str]:
+    """Problems with how the page at `html` loads MathJax: from a network address, or from
+    a local path that does not exist. A page without MathJax has none."""
+    text = html.read_text(encoding="utf-8")
+    problems = []
+    for src in SCRIPT_SRC.findall(text):
+        if "mathjax" not in src.lower():
+            continue
+        path = src.split("?", 1)[0]
+        if re.match(r"^[a-z][a-z0-9+.-]*:|^//", path, re.IGNORECASE):
+            problems.append(f"{html.name} loads MathJax from the network ({path}): "
+                            "formulas show as raw TeX offline")
+        elif not (html.parent / path).is_file():
+            problems.append(f"{html.name} loads MathJax from {path}, which is not there")
+    return problems
+
+
+def self_test() -> None:
+    """Check `check_math` on pages written for the purpose, and `export_html` on a notebook
+    with a formula: its page must load the local copy, which must hold our configuration."""
+    import tempfile
+
+    import nbformat
+
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+
+        def page(name: str, src: str) -> Path:
+            p = d / name
+            p.write_text(f'<html><head><script src="{src}"></script></head></html>', encoding="utf-8")
+            return p
+
+        cdn = check_math(page("cdn.html", "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=x"))
+        assert len(cdn) == 1 and "network" in cdn[0], cdn
+        assert len(check_math(page("proto.html", "//cdn.example/MathJax.js"))) == 1
+        missing = check_math(page("missing.html", "mathjax/MathJax.js?config=x"))
+        assert len(missing) == 1 and "not there" in missing[0], missing
+        assert check_math(page("other.html", "https://example.org/require.js")) == []
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$L(a, b) = a^2$")])
+        out = d / "nb.html"
+        export_html(nb, out)
+        if mathjax_source() is None:
+            sys.exit("self-test: jupyter-server-mathjax is not installed (scripts/setup installs it)")
+        assert check_math(out) == [], check_math(out)
+        assert f'src="{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"' in out.read_text(encoding="utf-8")
+        assert (d / MATHJAX_DIR / "config" / f"{LOCAL_CONFIG_NAME}.js").read_text() == LOCAL_CONFIG
+        assert not list(d.glob(f".{MATHJAX_DIR}.tmp.*"))
+    print("html_export self-test: ok")
+
+
+if __name__ == "__main__":
+    import nbformat
+
+    if sys.argv[1:] == ["--self-test"]:
+        self_test()
+        sys.exit(0)
+    if len(sys.argv) != 3:
+        sys.exit("usage: html_export.py EXECUTED.ipynb OUT.html | --self-test")
+    out = Path(sys.argv[2])
+    export_html(nbformat.read(sys.argv[1], as_version=4), out)
+    issues = check_math(out)
+    for p in issues:
+        print(p, file=sys.stderr)
+    sys.exit(1 if issues else 0)
