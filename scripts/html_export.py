@@ -17,7 +17,7 @@ Usage: html_export.py EXECUTED.ipynb OUT.html   (export one notebook)
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -33,56 +33,55 @@ MATHJAX_DIR = "mathjax"
 # our own that names the STIX-Web fonts. `Safe` keeps formulas from carrying links or
 # styles of their own, as nbconvert's default does.
 LOCAL_CONFIG_NAME = "local/topicmod"
-LOCAL_CONFIG = """// Written by scripts/html_export.py: use the fonts this copy of MathJax ships.
-MathJax.Hub.Config({
-  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
-  SVG: {font: "STIX-Web"}
-});
-MathJax.Ajax.loadComplete("[MathJax]/config/local/topicmod.js");
+LOCAL_CONFIG_FILE = f"config/{LOCAL_CONFIG_NAME}.js"  # inside the copy
+LOCAL_CONFIG = f"""// Written by scripts/html_export.py: use the fonts this copy of MathJax ships.
+MathJax.Hub.Config({{
+  "HTML-CSS": {{availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}},
+  SVG: {{font: "STIX-Web"}}
+}});
+MathJax.Ajax.loadComplete("[MathJax]/{LOCAL_CONFIG_FILE}");
 """
 MATHJAX_CONFIG = f"TeX-AMS-MML_HTMLorMML-full,{LOCAL_CONFIG_NAME},Safe"
-STAMP = ".topicmod-mathjax-version"
-_warned = False
+STAMP = ".topicmod-mathjax-version"  # the package version the copy came from
 
 
+@functools.lru_cache(maxsize=1)
 def mathjax_source() -> tuple[Path, str] | None:
     """The static MathJax folder of the installed `jupyter-server-mathjax` and its version,
-    or None when the package is not installed (found without importing it, which would
-    import Jupyter Server)."""
+    or None, with a note on stderr, when the package is not installed (found without
+    importing it, which would import Jupyter Server). Looked up once per process."""
     spec = importlib.util.find_spec("jupyter_server_mathjax")
-    if spec is None or spec.origin is None:
-        return None
-    static = Path(spec.origin).parent / "static"
-    if not (static / "MathJax.js").is_file():
+    static = Path(spec.origin).parent / "static" if spec and spec.origin else None
+    if static is None or not (static / "MathJax.js").is_file():
+        print("note: jupyter-server-mathjax is not installed; the HTML pages load MathJax "
+              "from a CDN (formulas show as TeX offline). scripts/setup installs it.",
+              file=sys.stderr)
         return None
     return static, importlib.metadata.version("jupyter-server-mathjax")
 
 
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
+
+
 def local_mathjax(out_dir: Path) -> str | None:
     """Make sure `out_dir/mathjax/` holds the installed MathJax and return the pages' URL
-    for it (relative to `out_dir`); None, with a note on stderr, when MathJax is not installed.
-    The copy is made in a temporary folder and renamed into place, so an interrupted copy
-    never looks complete."""
-    global _warned
+    for it (relative to `out_dir`); None when MathJax is not installed. The copy is redone
+    when it came from another package version or holds another configuration of ours; it is
+    made in a temporary folder and renamed into place, so an interrupted copy never looks
+    complete."""
     src = mathjax_source()
     if src is None:
-        if not _warned:
-            print("note: jupyter-server-mathjax is not installed; the HTML pages load MathJax "
-                  "from a CDN (formulas show as TeX offline). scripts/setup installs it.",
-                  file=sys.stderr)
-            _warned = True
         return None
     static, version = src
-    want = f"{version} {hashlib.sha256(LOCAL_CONFIG.encode()).hexdigest()[:12]}"
     dst = out_dir / MATHJAX_DIR
-    stamp = dst / STAMP
-    if not (stamp.is_file() and stamp.read_text().strip() == want):
+    if not (_read(dst / STAMP) == version and _read(dst / LOCAL_CONFIG_FILE) == LOCAL_CONFIG):
         tmp = out_dir / f".{MATHJAX_DIR}.tmp.{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(static, tmp)
-        (tmp / "config" / f"{LOCAL_CONFIG_NAME}.js").parent.mkdir(parents=True, exist_ok=True)
-        (tmp / "config" / f"{LOCAL_CONFIG_NAME}.js").write_text(LOCAL_CONFIG)
-        (tmp / STAMP).write_text(want + "\n")
+        (tmp / LOCAL_CONFIG_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / LOCAL_CONFIG_FILE).write_text(LOCAL_CONFIG)
+        (tmp / STAMP).write_text(version)
         shutil.rmtree(dst, ignore_errors=True)
         tmp.replace(dst)
     return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
@@ -145,14 +144,14 @@ def self_test() -> None:
         assert len(missing) == 1 and "not there" in missing[0], missing
         assert check_math(page("other.html", "https://example.org/require.js")) == []
 
+        if mathjax_source() is None:
+            sys.exit("self-test: jupyter-server-mathjax is not installed (scripts/setup installs it)")
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$L(a, b) = a^2$")])
         out = d / "nb.html"
         export_html(nb, out)
-        if mathjax_source() is None:
-            sys.exit("self-test: jupyter-server-mathjax is not installed (scripts/setup installs it)")
         assert check_math(out) == [], check_math(out)
         assert f'src="{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"' in out.read_text(encoding="utf-8")
-        assert (d / MATHJAX_DIR / "config" / f"{LOCAL_CONFIG_NAME}.js").read_text() == LOCAL_CONFIG
+        assert (d / MATHJAX_DIR / LOCAL_CONFIG_FILE).read_text() == LOCAL_CONFIG
         assert not list(d.glob(f".{MATHJAX_DIR}.tmp.*"))
     print("html_export self-test: ok")
 
