@@ -8,8 +8,8 @@ For each notebook named (default: 04-gradient-descent), the project's Rust kerne
      six one-line cells (define a number, print it, a small vector, and so on).
 The rows are the time outside cells (the kernel's start, which for ours loads the
 notebook's dependencies, and its shutdown), the first cell of that repeat run, and the
-median and slowest of the one-line cells. The reference is Python's ipykernel running the same six one-liners
-after `import numpy as np`, in the same run.
+median and slowest of the one-line cells. The reference is Python's ipykernel running
+the same six one-liners after `import numpy as np`, in the same run.
 
 The lesson's targets are printed with the figures: a repeat execution spends at most
 10 s in its first cell, and a simple cell returns in under 1 s. This is a benchmark,
@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from run_notebooks import KERNEL, cell_seconds  # noqa: E402
+from run_notebooks import KERNEL, cell_seconds, client_for  # noqa: E402
 
 FIRST_CELL_TARGET_S = 10.0
 SIMPLE_CELL_TARGET_S = 1.0
@@ -58,16 +56,13 @@ def stdout_of(cell) -> str:
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
 
-def execute(cells: list[str], kernel: str, cwd: Path, notebook: Path | None = None):
-    """Runs `cells` in a fresh kernel; returns the executed notebook. For the project's
-    kernel, `notebook` tells scripts/kernel which notebook it serves (as scripts/test does),
-    so that it picks that notebook's build slot and loads its dependencies at start."""
+def execute(cells: list[str], kernel: str, notebook: Path):
+    """Runs `cells` in a fresh kernel, set up as scripts/test sets it up for `notebook`
+    (its folder as working directory; for the project's kernel, that notebook's build slot
+    and dependencies); returns the executed notebook."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    if notebook is not None:
-        os.environ["TOPICMOD_NOTEBOOK"] = str(notebook)
-    client = NotebookClient(nb, kernel_name=kernel, timeout=1800, startup_timeout=900,
-                            resources={"metadata": {"path": str(cwd)}}, record_timing=True)
+    client = client_for(nb, kernel, notebook)
     t0 = time.monotonic()
     client.execute()
     nb.metadata["bench_wall_s"] = time.monotonic() - t0
@@ -91,6 +86,10 @@ def one_liner_times(nb, first: int, lang: int) -> list[float]:
                              f"expected {spec[2]!r}")
         out.append(times[first + k])
     return out
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 def rows_for(label: str, nb, first: float, lines: list[float]) -> list[tuple[str, float]]:
@@ -119,7 +118,8 @@ def main(argv=None) -> int:
         if not path.is_file():
             raise SystemExit(f"bench_kernel: no notebook {path.relative_to(ROOT)}")
     ours, ref = [], []
-    py_nb = execute(["import numpy as np"] + [p for _, p, _ in ONE_LINERS], "python3", ROOT / "notebooks")
+    # (in notebooks/ like the lesson; ipykernel ignores which notebook scripts/kernel would serve)
+    py_nb = execute(["import numpy as np"] + [p for _, p, _ in ONE_LINERS], "python3", paths[0])
     py_first = cell_seconds(py_nb)[0][1]
     py_lines = one_liner_times(py_nb, 1, 1)
     reference = "ipykernel (Python): import numpy, then the same one-liners"
@@ -130,17 +130,16 @@ def main(argv=None) -> int:
             raise SystemExit(f"bench_kernel: {path.name} has no code cell")
         print(f"[bench] kernel: {path.stem}: first cell once (builds its slot if cold)...",
               file=sys.stderr, flush=True)
-        warm = execute(lesson[:1], KERNEL, path.parent, path)
+        warm = execute(lesson[:1], KERNEL, path)
         print(f"[bench]   warm-up first cell {cell_seconds(warm)[0][1]:.1f} s", file=sys.stderr, flush=True)
         print(f"[bench] kernel: {path.stem}: repeat run of its {len(lesson)} cells, then "
               f"{len(ONE_LINERS)} one-line cells...", file=sys.stderr, flush=True)
-        nb = execute(lesson + [r for r, _, _ in ONE_LINERS], KERNEL, path.parent, path)
+        nb = execute(lesson + [r for r, _, _ in ONE_LINERS], KERNEL, path)
         first = cell_seconds(nb)[0][1]
         lines = one_liner_times(nb, len(lesson), 0)
         ours += rows_for(path.stem, nb, first, lines)
         ref += [(n, s, reference) for n, s in rows_for(path.stem, py_nb, py_first, py_lines)]
         print(f"[bench]   one-line cells: {' '.join(f'{t:.2f}' for t in lines)} s", file=sys.stderr)
-        verdict = lambda ok: "met" if ok else "MISSED"
         print(f"[bench]   targets: first cell of a repeat run <= {FIRST_CELL_TARGET_S:.0f} s: "
               f"{verdict(first <= FIRST_CELL_TARGET_S)} ({first:.2f} s); one-line cells under "
               f"{SIMPLE_CELL_TARGET_S:.0f} s: {verdict(max(lines) < SIMPLE_CELL_TARGET_S)} "

@@ -31,6 +31,8 @@ import check_charts  # noqa: E402
 from html_export import check_math, export_html  # noqa: E402
 
 KERNEL = "topicmod-rust"
+TIMEOUT_S = 1800  # per cell
+STARTUP_TIMEOUT_S = 900  # the kernel loads the notebook's dependencies while it starts
 
 
 def write_nb(nb, path: Path) -> None:
@@ -122,21 +124,23 @@ def show_failure(nb) -> None:
         print("------------------", flush=True)
 
 
+def client_for(nb, kernel: str, notebook: Path, timeout: int = TIMEOUT_S,
+               startup_timeout: int = STARTUP_TIMEOUT_S) -> NotebookClient:
+    """An nbclient that executes `nb` in `kernel` with notebook's folder as working
+    directory (so `:dep topicmod = { path = ".." }` resolves) and records cell timings.
+    It also names `notebook` in TOPICMOD_NOTEBOOK: scripts/kernel reads it when the kernel
+    starts, to pick that notebook's build slot and load its `:dep` lines."""
+    os.environ["TOPICMOD_NOTEBOOK"] = str(notebook)
+    return NotebookClient(nb, timeout=timeout, startup_timeout=startup_timeout,
+                          kernel_name=kernel, resources={"metadata": {"path": str(notebook.parent)}},
+                          allow_errors=False, record_timing=True)
+
+
 def run_one(src: Path, args) -> bool:
     nb = nbformat.read(str(src), as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=args.timeout,
-        startup_timeout=args.startup_timeout,
-        kernel_name=args.kernel,
-        resources={"metadata": {"path": str(src.parent)}},
-        allow_errors=False,
-        record_timing=True,
-    )
+    client = client_for(nb, args.kernel, src, args.timeout, args.startup_timeout)
     t0 = time.monotonic()
     ok = True
-    # scripts/kernel loads the notebook's `:dep` lines while the kernel starts
-    os.environ["TOPICMOD_NOTEBOOK"] = str(src)
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
@@ -186,8 +190,8 @@ def main(argv=None) -> int:
     ap.add_argument("--in-place", action="store_true", help="rewrite the given notebooks with fresh outputs")
     ap.add_argument("--timings", action="store_true", help="print per-cell timing figures for each notebook")
     ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")
-    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
-    ap.add_argument("--startup-timeout", type=int, default=900,
+    ap.add_argument("--timeout", type=int, default=TIMEOUT_S, help=f"seconds per cell (default {TIMEOUT_S})")
+    ap.add_argument("--startup-timeout", type=int, default=STARTUP_TIMEOUT_S,
                     help="seconds for the kernel to start (it may load the notebook's dependencies)")
     args = ap.parse_args(argv)
     if args.out:
