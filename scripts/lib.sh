@@ -60,3 +60,16 @@ export_torch_env() {
     export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export PATH="$prefix/bin:$CARGO_BIN:$PATH"
 }
+
+# True when rustc links x86_64 Linux code with its bundled rust-lld by default (Rust 1.90
+# and later on x86_64-unknown-linux-gnu); then the kernel keeps that linker for the cells
+# and mold is not needed.
+rustc_links_with_lld() {
+    local vv host release major minor
+    vv="$(rustc -vV 2>/dev/null)" || return 1
+    host="$(sed -n 's/^host: //p' <<<"$vv")"
+    release="$(sed -n 's/^release: //p' <<<"$vv")"
+    [[ "$host" == x86_64-unknown-linux-gnu && "$release" =~ ^([0-9]+)\.([0-9]+)\. ]] || return 1
+    major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+    ((major > 1 || minor >= 90))
+}
