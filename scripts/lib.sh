@@ -63,10 +63,13 @@ export_torch_env() {
 
 # True when rustc links x86_64 Linux code with its bundled rust-lld by default (Rust 1.90
 # and later on x86_64-unknown-linux-gnu); then the kernel keeps that linker for the cells
-# and mold is not needed.
+# and mold is not needed. It asks cargo's rustc when there is one, as the kernel's PATH
+# puts $CARGO_BIN first, so scripts/setup (run before $CARGO_BIN is on PATH) and the
+# kernel decide alike.
 rustc_links_with_lld() {
-    local vv host release major minor
-    vv="$(rustc -vV 2>/dev/null)" || return 1
+    local rustc=rustc vv host release major minor
+    [[ -x "$CARGO_BIN/rustc" ]] && rustc="$CARGO_BIN/rustc"
+    vv="$("$rustc" -vV 2>/dev/null)" || return 1
     host="$(sed -n 's/^host: //p' <<<"$vv")"
     release="$(sed -n 's/^release: //p' <<<"$vv")"
     [[ "$host" == x86_64-unknown-linux-gnu && "$release" =~ ^([0-9]+)\.([0-9]+)\. ]] || return 1
