@@ -1,4 +1,4 @@
-# Shared helpers for scripts/setup, scripts/test and scripts/lesson (sourced, not run).
+# Shared helpers for scripts/setup, scripts/test, scripts/lesson and scripts/kernel (sourced, not run).
 # Everything is relative to the repository root; no machine-specific path is stored here.
 
 TOPICMOD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
