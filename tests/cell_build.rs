@@ -179,8 +179,8 @@ fn cell_builds_skip_cargo_only_while_nothing_but_the_cell_changes() {
     // 2. Only the cell changed: the recorded rustc command builds it, without cargo.
     assert!(contains(&cell(&slot, 2, true), "celldep_version_1"));
 
-    // 3. A cell that does not compile: the failed shortcut is run again through cargo, whose
-    //    JSON messages carry the error, as evcxr expects.
+    // 3. A cell that does not compile: rustc's errors reach evcxr as cargo would report them
+    //    (JSON messages on stdout, exit status 101), and the record stays.
     fs::write(
         slot.join("src/lib.rs"),
         "pub fn broken() -> i32 { \"not a number\" }\n",
@@ -188,21 +188,33 @@ fn cell_builds_skip_cargo_only_while_nothing_but_the_cell_changes() {
     .unwrap();
     let b = build(&slot, true);
     assert!(
-        !b.ok() && b.reported.is_none(),
-        "a broken cell built:\n{}",
+        b.out.status.code() == Some(101) && b.reported.is_none(),
+        "a broken cell:\n{}",
         b.text()
     );
     let stdout = String::from_utf8_lossy(&b.out.stdout);
-    assert!(
-        stdout.contains("\"reason\":\"compiler-message\"") && stdout.contains("mismatched types"),
-        "no compiler error from cargo:\n{}",
-        b.text()
-    );
+    let error = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error")
+        .unwrap_or_else(|| panic!("no compiler error message:\n{}", b.text()));
+    assert_eq!(error["message"]["code"]["code"], "E0308", "{error}");
+    cell(&slot, 4, true);
 
-    // 4. The failed build dropped the record: the next cell goes through cargo, the one
-    //    after takes the shortcut again.
-    cell(&slot, 4, false);
-    cell(&slot, 5, true);
+    // 4. A dependency's library removed behind the script's back: through cargo, which builds
+    //    it again.
+    for entry in fs::read_dir(slot.join("target/debug/deps")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("libcelldep-")
+        {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    cell(&slot, 5, false);
 
     // 5. A changed source of the path dependency: through cargo, which rebuilds it.
     write_dep(&dep, 2);
@@ -215,8 +227,22 @@ fn cell_builds_skip_cargo_only_while_nothing_but_the_cell_changes() {
     cell(&slot, 8, false);
     cell(&slot, 9, true);
 
-    // 7. Any other cargo command in the slot goes to cargo and forgets the record.
-    write_cell(&slot, 10);
+    // 7. `cargo metadata`, which evcxr runs for a `:dep` line, keeps the record (the manifest
+    //    and lock file it reads are part of the key); any other cargo command in the slot goes
+    //    to cargo and forgets the record.
+    let out = Command::new(script("cargo"))
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(&slot)
+        .env("TOPICMOD_CARGO", cargo())
+        .env("EVCXR_EXECUTION_SO_PATH", slot.join(".evcxr-execution-so"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stdout.starts_with(b"{"),
+        "cargo metadata failed"
+    );
+    cell(&slot, 10, true);
+    write_cell(&slot, 11);
     let b = build(&slot, false);
     assert!(b.ok() && b.reported.is_none(), "{}", b.text());
     assert!(
