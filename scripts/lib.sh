@@ -76,3 +76,21 @@ rustc_links_with_lld() {
     major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
     ((major > 1 || minor >= 90))
 }
+
+# The OpenBLAS kernel set this machine picks by itself (e.g. Haswell, SkylakeX, or Prescott
+# where the OpenBLAS build does not know the CPU), as OpenBLAS names it.
+openblas_native_coretype() {
+    env -u OPENBLAS_CORETYPE python3 - <<'PY' 2>/dev/null || echo unknown
+import ctypes
+lib = ctypes.CDLL("libopenblas.so.0")
+lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode())
+PY
+}
+
+# An OpenBLAS kernel set other than $1 that this CPU can run, for a second pass of the
+# numeric tests under other rounding: Haswell (AVX2) when the CPU has AVX2 and $1 is
+# another set, else Prescott (SSE3, any x86-64 CPU).
+openblas_other_coretype() {
+    if grep -qw avx2 /proc/cpuinfo && [[ "${1,,}" != haswell ]]; then echo Haswell; else echo Prescott; fi
+}

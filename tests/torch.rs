@@ -185,16 +185,37 @@ fn sparse_conversions_match_dense() {
     ));
 }
 
+/// This test binary, like any program built on tch, does not link libtorch's CUDA library;
+/// `pick_device` loads it (when this PyTorch ships one) and says which case holds.
 #[test]
-fn pick_device_says_what_it_chose() {
+fn pick_device_loads_the_cuda_backend_and_says_which_case_holds() {
     let choice = pick_device();
-    if tch::Cuda::is_available() {
-        assert!(choice.device.is_cuda());
-    } else {
-        assert_eq!(choice.device, Device::Cpu);
-        assert!(choice.to_string().contains("CPU"));
+    let cuda_library = loaded_library("libtorch_cuda.so");
+    assert_eq!(choice.device.is_cuda(), tch::Cuda::is_available());
+    match &choice.backend {
+        Backend::Cuda { gpus } => {
+            assert!(*gpus >= 1 && cuda_library.is_some(), "{choice:?}");
+            assert_eq!(choice.device, Device::Cuda(0));
+        }
+        Backend::CudaWithoutGpu => {
+            assert!(cuda_library.is_some(), "{choice:?}");
+            assert!(choice.to_string().contains("no usable GPU"), "{choice}");
+        }
+        Backend::CpuOnly => {
+            assert!(cuda_library.is_none(), "{choice:?}");
+            assert!(choice.to_string().contains("CPU-only"), "{choice}");
+        }
+        Backend::CudaNotLoaded(why) => {
+            assert!(!why.is_empty());
+            assert!(matches!(load_cuda_backend(), CudaLibrary::LoadFailed(..)));
+        }
     }
-    assert!(!choice.description.is_empty());
+    if !choice.device.is_cuda() {
+        assert_eq!(choice.device, Device::Cpu);
+        assert!(choice.to_string().contains("using the CPU"), "{choice}");
+    }
+    // Once per process: the same answer again.
+    assert_eq!(pick_device(), choice);
 }
 
 // ------------------------------------------------------------ manual gradient loop
@@ -486,18 +507,21 @@ struct Fixture {
     intro: Vec<f64>,
 }
 
+/// A JSON list of reports `[step, residual, min W, min H, #W<0, #H<0]`.
+fn report_rows(x: &serde_json::Value) -> Vec<[f64; 6]> {
+    x.as_array()
+        .expect("report list")
+        .iter()
+        .map(|r| {
+            let r = common::f64s(r);
+            std::array::from_fn(|k| r[k])
+        })
+        .collect()
+}
+
 fn fixture() -> Fixture {
     let v = common::fixture_json("torch/lesson_torch.json.gz");
-    let rows = |x: &serde_json::Value| -> Vec<[f64; 6]> {
-        x.as_array()
-            .expect("report list")
-            .iter()
-            .map(|r| {
-                let r = common::f64s(r);
-                std::array::from_fn(|k| r[k])
-            })
-            .collect()
-    };
+    let rows = report_rows;
     Fixture {
         shape: (
             v["shape"][0].as_u64().unwrap() as usize,
@@ -512,6 +536,89 @@ fn fixture() -> Fixture {
             .collect(),
         adam: rows(&v["adam"]["reports"]),
         intro: common::f64s(&v["intro_grad"]),
+    }
+}
+
+/// PyTorch's own rounding noise on the lesson matrix (`make_torch.py --spread`): the two
+/// loops for a few hundred steps under each of libtorch's CPU kernel sets, and with MKL's
+/// matrix products held to SSE4.2, together with the reference run of [`fixture`] (made on
+/// another machine). The CPU tests take their tolerances from it.
+#[derive(Debug)]
+struct Spread {
+    /// Steps each run of the spread fixture took.
+    steps: usize,
+    /// Largest relative difference between two runs' residuals at the same report.
+    residual: f64,
+    /// Most negative entry of `W` or `H` in any run at any report (the reference's 1000
+    /// steps included).
+    most_negative: f64,
+}
+
+/// The spread of the manual loop (`adam` false) or of the Adam loop (`adam` true).
+fn spread(adam: bool) -> Spread {
+    let v = common::fixture_json("torch/lesson_torch_spread.json.gz");
+    let loop_name = if adam { "adam" } else { "manual" };
+    let reference = fixture();
+    let reference = if adam {
+        reference.adam
+    } else {
+        reference.manual
+    };
+    let runs: Vec<Vec<[f64; 6]>> = v["runs"]
+        .as_object()
+        .expect("runs by kernel set")
+        .values()
+        .map(|run| report_rows(&run[loop_name]))
+        .collect();
+    assert!(
+        runs.len() >= 4,
+        "the spread fixture has {} runs",
+        runs.len()
+    );
+    let mut residual = 0.0f64;
+    for k in 0..runs[0].len() {
+        let mut at_k: Vec<&[f64; 6]> = runs.iter().map(|r| &r[k]).collect();
+        at_k.extend(reference.iter().find(|r| r[0] == at_k[0][0]));
+        let lo = at_k.iter().map(|r| r[1]).fold(f64::INFINITY, f64::min);
+        let hi = at_k.iter().map(|r| r[1]).fold(0.0, f64::max);
+        residual = residual.max((hi - lo) / lo);
+    }
+    let most_negative = runs
+        .iter()
+        .flatten()
+        .chain(&reference)
+        .flat_map(|r| [r[2], r[3]])
+        .fold(0.0, f64::min);
+    Spread {
+        steps: v["steps"].as_u64().expect("steps") as usize,
+        residual,
+        most_negative,
+    }
+}
+
+/// Relative tolerance for a residual against PyTorch's CPU run: ten times PyTorch's own
+/// spread (measured 2.2e-5 for the manual loop and 5.3e-6 for Adam over 300 steps: the
+/// kernel sets round the float32 products differently, and the rounding compounds).
+fn cpu_residual_rtol(spread: &Spread) -> f64 {
+    10.0 * spread.residual
+}
+
+/// The smallest entries of `W` and `H` are decided by rounding: in the manual loop, entries
+/// near μ bounce in and out of the penalty zone (the penalty alone maps a − μ to
+/// (1 − ηλ)(a − μ) = −4(a − μ)); in Adam, every entry moves by about lr whatever the size
+/// of its gradient, so float32 rounding of a tiny gradient can change the direction of a
+/// move. Across PyTorch's runs the most negative entry at a report varied by up to a factor
+/// of two (manual: min W −0.0089 to −0.0107 at step 100, min H −0.0080 to −0.0089 at step 200;
+/// Adam: min W −0.00034 to −0.00060 at step 299). So they are held only to what the loops
+/// guarantee whatever the rounding: some entry is negative, and none is more than four
+/// times as negative as anything PyTorch showed (a broken penalty lets them run away).
+fn assert_extremes_bounded(what: &str, step: usize, report: &Report, spread: &Spread) {
+    let floor = 4.0 * spread.most_negative;
+    for (x, name) in [(report.min_w, "min W"), (report.min_h, "min H")] {
+        assert!(
+            x < 0.0 && x >= floor,
+            "{what} step {step}: {name} {x} outside [{floor}, 0)"
+        );
     }
 }
 
@@ -531,29 +638,24 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 /// Each `(step, report)` against PyTorch's report at the same position (which must be for
-/// the same step): residual within `rtol` relative; min W and min H within
-/// `min_rtol(step)` relative (+1e-7).
+/// the same step): residual within `rtol` relative; min W and min H bounded as
+/// [`assert_extremes_bounded`] says.
 fn assert_reports_close(
     got: &[(usize, Report)],
     want: &[[f64; 6]],
     rtol: f64,
-    min_rtol: impl Fn(usize) -> f64,
+    spread: &Spread,
     what: &str,
 ) {
     for ((i, got), want) in got.iter().zip(want) {
         assert_eq!(*i as f64, want[0]);
         assert!(
             (got.residual - want[1]).abs() <= rtol * want[1],
-            "{what} step {i}: residual {} vs PyTorch {}",
+            "{what} step {i}: residual {} vs PyTorch {} (tolerance {rtol:e} relative)",
             got.residual,
             want[1]
         );
-        for (g, w, name) in [(got.min_w, want[2], "min W"), (got.min_h, want[3], "min H")] {
-            assert!(
-                (g - w).abs() <= min_rtol(*i) * w.abs() + 1e-7,
-                "{what} step {i}: {name} {g} vs PyTorch {w}"
-            );
-        }
+        assert_extremes_bounded(what, *i, got, spread);
     }
 }
 
@@ -596,25 +698,25 @@ fn lesson_fixture_intro_grad_agrees() {
     assert_eq!(g.iter().cloned().collect::<Vec<_>>(), fx.intro);
 }
 
-/// Relative tolerance for a dense report's residual against PyTorch's CPU run. On the CPU
-/// the same float32 kernels give 1e-4 (measured 1.6e-5 at step 100; step 0 is identical).
-/// A GPU sums the 54 million squares of the float32 norm in another order, and on the CPU
-/// that norm is itself a few 1e-3 off (see lesson_dense_and_sparse_aware_agree_over_50_steps),
-/// so there the residual can only be held to the sparse-aware loop's 5e-3.
-fn dense_rtol() -> f64 {
-    if dev().is_cuda() {
+/// Relative tolerance for a dense report's residual against PyTorch's run of `n_steps`.
+/// On the CPU, within the steps the spread fixture covers: [`cpu_residual_rtol`]. A GPU
+/// sums the 54 million squares of the float32 norm in another order, and that norm is
+/// itself a few 1e-3 off (44.3349 in float32 where float64 gives 44.4397 at the start of
+/// lesson_sparse_aware_residual_is_exact's run), so there, and for longer CPU runs than the
+/// spread was measured on, the residual is held to the sparse-aware loop's 5e-3.
+fn dense_rtol(spread: &Spread, n_steps: usize) -> f64 {
+    if dev().is_cuda() || n_steps > spread.steps {
         5e-3
     } else {
-        1e-4
+        cpu_residual_rtol(spread)
     }
 }
 
 /// The lesson's manual loop on the dense matrix for `n_steps` from the fixture's start:
-/// every report checked against PyTorch's (min W / min H: entries near μ bounce in and out
-/// of the penalty zone, see lesson_dense_and_sparse_aware_agree_over_50_steps, so tiny
-/// rounding differences decide the extremes: sign and magnitude only, measured −0.0142 vs
-/// −0.0084 for min W at step 100), falling residuals, and topics that share at least 6 of
-/// their 8 words with PyTorch's at the last report. Returns the reports.
+/// every report checked against PyTorch's ([`assert_reports_close`]), falling residuals,
+/// and topics that share at least 6 of their 8 words with PyTorch's at the last report (all
+/// of PyTorch's runs in the spread fixture give the same top 8 words at step 200, in the
+/// same order but for one swapped pair). Returns the reports.
 fn check_dense_manual(n_steps: usize) -> Vec<(usize, Report)> {
     let fx = fixture();
     let (csr, vocab) = lesson();
@@ -640,7 +742,9 @@ fn check_dense_manual(n_steps: usize) -> Vec<(usize, Report)> {
         "the fixture has {} reports, the test needs {n_reports}",
         fx.manual.len()
     );
-    assert_reports_close(&reports, &fx.manual, dense_rtol(), |_| 1.0, "dense");
+    let spread = spread(false);
+    let rtol = dense_rtol(&spread, n_steps);
+    assert_reports_close(&reports, &fx.manual, rtol, &spread, "dense");
     for pair in reports.windows(2) {
         assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
     }
@@ -686,9 +790,8 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     assert_eq!(reports.len(), 10);
     assert!(fx.manual.len() >= 2, "the fixture has too few reports");
     // PyTorch's residual is its float32 norm over the 54 million entries of M − WH, itself
-    // off by a few 1e-3 (see lesson_dense_and_sparse_aware_agree_over_50_steps); ours sums
-    // in float64. min W / min H: same sign and magnitude only (same test).
-    assert_reports_close(&reports, &fx.manual, 5e-3, |_| 1.0, "sparse");
+    // off by a few 1e-3 (see dense_rtol); ours sums in float64.
+    assert_reports_close(&reports, &fx.manual, 5e-3, &spread(false), "sparse");
     for pair in reports.windows(2) {
         assert!(pair[1].1.residual < pair[0].1.residual, "{pair:?}");
     }
@@ -708,18 +811,6 @@ fn fro_rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     (d.iter().map(|x| x * x).sum::<f64>() / b.iter().map(|x| x * x).sum::<f64>()).sqrt()
 }
 
-/// [`fro_rel_diff`] over the entries where `|b| > floor`.
-fn fro_rel_diff_above(a: &Array2<f64>, b: &Array2<f64>, floor: f64) -> f64 {
-    let (mut num, mut den) = (0.0, 0.0);
-    Zip::from(a).and(b).for_each(|&x, &y| {
-        if y.abs() > floor {
-            num += (x - y) * (x - y);
-            den += y * y;
-        }
-    });
-    (num / den).sqrt()
-}
-
 /// `‖M − WH‖_F` in float64, row by row (never forms the dense `M` or `WH`).
 fn residual_exact(m: &Csr, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
     let mut total = 0.0;
@@ -733,80 +824,81 @@ fn residual_exact(m: &Csr, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
     total.sqrt()
 }
 
-/// Dense and sparse-aware loops follow the same trajectory (float32 tolerance), and the
-/// sparse-aware residual is the exact one.
+/// Dense and sparse-aware loops, both in float64, follow the same trajectory: the two
+/// gradient formulas, (WH − M)Hᵀ and W(HHᵀ) − MHᵀ, differ only by float64 rounding, which
+/// stays far below anything a test could mistake for a real difference. (In float32 the
+/// same comparison is dominated by rounding noise: entries near μ bounce in and out of the
+/// discontinuous penalty zone, since the penalty alone maps a − μ to (1 − ηλ)(a − μ) = −4(a − μ),
+/// and which entries bounce depends on the CPU's kernels.)
 #[test]
-fn lesson_dense_and_sparse_aware_agree_over_50_steps() {
+fn lesson_dense_and_sparse_aware_agree_in_float64() {
     let (csr, _) = lesson();
     let _heavy = one_at_a_time();
-    let m = csr_to_dense_tensor(csr, Kind::Float, dev()).unwrap();
-    let sp = SparseT::from_csr(csr, dev()).unwrap();
+    let m = csr_to_dense_tensor(csr, Kind::Double, dev()).unwrap();
+    let sp = SparseT::from_csr_kind(csr, Kind::Double, dev()).unwrap();
     let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, dev()).unwrap();
-    let gd = ManualGd::new().n_steps(50).report_every(10);
+    let (w0, h0) = (w0.to_kind(Kind::Double), h0.to_kind(Kind::Double));
+    let gd = ManualGd::new().n_steps(F64_STEPS).report_every(10);
     let (mut wd, mut hd) = (w0.copy(), h0.copy());
     let (mut ws, mut hs) = (w0.copy(), h0.copy());
     let rd = gd.run(&m, &mut wd, &mut hd, |_, _| {}).unwrap();
     drop(m);
     let rs = gd.run_sparse(&sp, &mut ws, &mut hs, |_, _| {}).unwrap();
-    let (ws64, hs64) = (to_f64(&ws), to_f64(&hs));
-    let dw = fro_rel_diff(&ws64, &to_f64(&wd));
-    let dh = fro_rel_diff(&hs64, &to_f64(&hd));
+    let mut worst_residual = 0.0f64;
     for ((i, a), (_, b)) in rd.iter().zip(&rs) {
         println!("step {i}: dense {a} | sparse-aware {b}");
-    }
-    println!("‖ΔW‖/‖W‖ {dw:e}, ‖ΔH‖/‖H‖ {dh:e}");
-    for ((i, a), (_, b)) in rd.iter().zip(&rs) {
-        // The dense report is torch's float32 norm over the 54 million entries of
-        // M − WH, which itself is off by a few 1e-3 (at this start torch gives 44.3349
-        // where float64 gives 44.4397); the sparse-aware residual sums in float64.
-        assert!(
-            (a.residual - b.residual).abs() < 5e-3 * a.residual,
+        worst_residual = worst_residual.max((a.residual - b.residual).abs() / a.residual);
+        assert_eq!(
+            (a.neg_w, a.neg_h),
+            (b.neg_w, b.neg_h),
             "step {i}: {a} vs {b}"
         );
-        // min W, min H: the penalty alone maps a − μ to (1 − ηλ)(a − μ) = −4(a − μ) at
-        // the first step, so an entry just below μ is thrown above it and entries near μ
-        // bounce in and out of the (discontinuous) penalty zone: rounding differences
-        // between the two formulas decide which entries are negative at a given step.
-        // The extremes agree in sign and magnitude only.
         for (x, y) in [(a.min_w, b.min_w), (a.min_h, b.min_h)] {
-            assert!(
-                x < 0.0 && y < 0.0 && x / y < 2.0 && y / x < 2.0,
-                "step {i}: {a} vs {b}"
-            );
+            assert!((x - y).abs() <= F64_RTOL * x.abs(), "step {i}: {a} vs {b}");
         }
     }
-    // Same updates up to float32 rounding: W(HHᵀ) − MHᵀ versus (WH − M)Hᵀ. Entries near
-    // μ bounce (see above) and can sit on opposite sides of a bounce, a few 1e-3 apart,
-    // which is a few percent of ‖W‖ (most of W's 12204 entries are small); the entries
-    // clear of the penalty zone (> 1e-2) follow the same trajectory closely (measured at
-    // this start: 2.5e-2 and 4.9e-3 overall, 2.0e-3 and 1.8e-4 for entries > 1e-2; W's
-    // rows feel the bouncing entries through HHᵀ at every step).
-    let (dw_big, dh_big) = (
-        fro_rel_diff_above(&ws64, &to_f64(&wd), 1e-2),
-        fro_rel_diff_above(&hs64, &to_f64(&hd), 1e-2),
-    );
-    println!("entries > 1e-2: ‖ΔW‖/‖W‖ {dw_big:e}, ‖ΔH‖/‖H‖ {dh_big:e}");
-    assert!(dw < 5e-2 && dh < 5e-2, "W differs by {dw}, H by {dh}");
+    let dw = fro_rel_diff(&to_f64(&ws), &to_f64(&wd));
+    let dh = fro_rel_diff(&to_f64(&hs), &to_f64(&hd));
+    println!("residuals {worst_residual:e} apart; ‖ΔW‖/‖W‖ {dw:e}, ‖ΔH‖/‖H‖ {dh:e}");
+    assert!(worst_residual <= F64_RTOL, "{worst_residual:e}");
     assert!(
-        dw_big < 5e-3 && dh_big < 5e-3,
-        "W differs by {dw_big}, H by {dh_big}"
+        dw <= F64_RTOL && dh <= F64_RTOL,
+        "W differs by {dw:e}, H by {dh:e}"
     );
-    // The trace formula (float32 products, float64 sums) against a float64 residual:
-    // ‖M − WH‖² ≈ 1.9e3 is ‖M‖² ≈ 2e3 minus terms of the same size, so float32 rounding
-    // of MHᵀ (~1e-7 relative) leaves well under 1e-5 of the residual.
-    let exact = residual_exact(csr, &ws64, &hs64);
-    let ours = residual_sparse_t(&sp, &ws, &hs).unwrap();
+}
+
+/// Steps of [`lesson_dense_and_sparse_aware_agree_in_float64`].
+const F64_STEPS: usize = 30;
+
+/// Relative tolerance of [`lesson_dense_and_sparse_aware_agree_in_float64`]. Measured after
+/// 30 steps: residuals 8.9e-14 apart, ‖ΔW‖/‖W‖ 1.46e-10 to 1.52e-10 and ‖ΔH‖/‖H‖ 1.71e-10
+/// to 1.73e-10 under every libtorch and MKL kernel set tried (see docs/torch-portability.md);
+/// 1e-8 leaves a factor 50 for other CPUs, and a wrong gradient term moves these by more
+/// than 1e-3.
+const F64_RTOL: f64 = 1e-8;
+
+/// The float32 sparse-aware residual (float32 products, float64 sums) against a float64
+/// residual of the same factors: ‖M − WH‖² ≈ 1.9e3 is ‖M‖² ≈ 2e3 minus terms of the same
+/// size, so float32 rounding of MHᵀ (~1e-7 relative) leaves well under 1e-5 of the residual.
+#[test]
+fn lesson_sparse_aware_residual_is_exact() {
+    let (csr, _) = lesson();
+    let _heavy = one_at_a_time();
+    let sp = SparseT::from_csr(csr, dev()).unwrap();
+    let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, dev()).unwrap();
+    ManualGd::new()
+        .n_steps(20)
+        .run_sparse(&sp, &mut w, &mut h, |_, _| {})
+        .unwrap();
+    let exact = residual_exact(csr, &to_f64(&w), &to_f64(&h));
+    let ours = residual_sparse_t(&sp, &w, &h).unwrap();
     println!("sparse-aware residual {ours}, float64 {exact}");
     assert!((ours - exact).abs() < 1e-5 * exact, "{ours} vs {exact}");
 }
 
 /// The lesson's Adam loop on the dense matrix for `n_steps` from the fixture's start: every
-/// report (one per 100 steps) checked against PyTorch's, and a falling residual. Residual:
-/// same operations as PyTorch's, 1e-4 relative on the CPU (measured 3e-7 at step 99), see
-/// [`dense_rtol`] for a GPU. min W, min H: Adam moves an entry by about lr = 1e-3 whatever
-/// the size of its gradient, so for entries near 0 float32 rounding of tiny gradients can
-/// change a move's direction; measured 0.6% apart for min W at step 99 on the CPU (5%
-/// allowed there), held to sign and magnitude later and on a GPU. Returns the fit.
+/// report (one per 100 steps) checked against PyTorch's ([`assert_reports_close`]), and a
+/// falling residual. Returns the fit.
 fn check_dense_adam(n_steps: usize) -> AdamFit {
     let fx = fixture();
     let (csr, _) = lesson();
@@ -831,16 +923,9 @@ fn check_dense_adam(n_steps: usize) -> AdamFit {
         "the fixture has {} Adam reports, the test needs {n_reports}",
         fx.adam.len()
     );
-    // The extremes drift apart as the run goes on (on the CPU, min W 7.7% apart at step
-    // 799 and 12% at step 899): after the first report, sign and magnitude only.
-    let min_rtol = |i: usize| {
-        if i < 100 && !dev().is_cuda() {
-            5e-2
-        } else {
-            1.0
-        }
-    };
-    assert_reports_close(&fit.reports, &fx.adam, dense_rtol(), min_rtol, "Adam");
+    let spread = spread(true);
+    let rtol = dense_rtol(&spread, n_steps);
+    assert_reports_close(&fit.reports, &fx.adam, rtol, &spread, "Adam");
     // Falling overall; not at every report: in PyTorch's own run the residual creeps up
     // by 2.5e-4 between steps 699 and 999 (the penalty trades against the fit).
     assert!(fit.reports[0].1.residual < start);
@@ -888,8 +973,8 @@ fn lesson_sparse_aware_adam_1000_steps_match_pytorch() {
         "the fixture should hold PyTorch's 1000 Adam steps"
     );
     // PyTorch's residual is a float32 norm over 54 million entries (a few 1e-3 off, see
-    // lesson_dense_and_sparse_aware_agree_over_50_steps); ours sums in float64.
-    assert_reports_close(&fit.reports, &fx.adam, 5e-3, |_| 1.0, "sparse Adam");
+    // dense_rtol); ours sums in float64.
+    assert_reports_close(&fit.reports, &fx.adam, 5e-3, &spread(true), "sparse Adam");
     let last = fit.reports.last().unwrap().1.residual;
     assert!(last < 44.0, "{last}");
     let topics = topics_of(&fit.h, vocab);

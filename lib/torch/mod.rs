@@ -30,6 +30,9 @@ use crate::linop::Csr;
 use crate::rng::RandomState;
 use crate::{Error, Result};
 
+mod cuda;
+pub use cuda::{load_cuda_backend, loaded_library, CudaLibrary};
+
 impl From<tch::TchError> for Error {
     fn from(e: tch::TchError) -> Self {
         Error::Torch(e.to_string())
@@ -40,35 +43,73 @@ impl From<tch::TchError> for Error {
 // Devices and conversions
 // ---------------------------------------------------------------------------------------
 
-/// The device [`pick_device`] chose, with a sentence saying why.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Which of libtorch's backends this process can use, as [`pick_device`] found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// libtorch's CUDA backend is loaded and sees this many GPUs.
+    Cuda {
+        /// `tch::Cuda::device_count()`.
+        gpus: i64,
+    },
+    /// The CUDA backend is loaded, but finds no usable GPU (no NVIDIA GPU, or no driver).
+    CudaWithoutGpu,
+    /// libtorch's CUDA library is installed but the system's loader refused it (why).
+    CudaNotLoaded(String),
+    /// This libtorch is a CPU-only build.
+    CpuOnly,
+}
+
+/// The device [`pick_device`] chose and why; `Display` gives the reason as a sentence.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeviceChoice {
     /// `Device::Cuda(0)` when a CUDA GPU is usable, else `Device::Cpu`.
     pub device: Device,
-    /// A human-readable sentence about the choice.
-    pub description: &'static str,
+    /// What was found.
+    pub backend: Backend,
 }
 
 impl fmt::Display for DeviceChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.description)
+        match &self.backend {
+            Backend::Cuda { gpus } => write!(
+                f,
+                "Using CUDA GPU 0 ({gpus} found): tensors and matrix products run on the GPU."
+            ),
+            Backend::CudaWithoutGpu => f.write_str(
+                "libtorch has CUDA support, but found no usable GPU (no NVIDIA GPU or driver): \
+                 using the CPU (the same code runs unchanged on a GPU).",
+            ),
+            Backend::CudaNotLoaded(why) => write!(
+                f,
+                "libtorch's CUDA library is installed but could not be loaded ({why}): using the CPU."
+            ),
+            Backend::CpuOnly => f.write_str(
+                "This libtorch is a CPU-only build: using the CPU (the same code runs unchanged \
+                 on a GPU with a CUDA build of PyTorch).",
+            ),
+        }
     }
 }
 
-/// The first CUDA GPU if libtorch sees one, else the CPU.
+/// The first CUDA GPU if libtorch sees one, else the CPU, and which case holds.
+///
+/// Ask this (not `tch::Device::cuda_if_available`) for the device: it first loads
+/// libtorch's CUDA library ([`load_cuda_backend`]), without which libtorch reports no GPU
+/// even where there is one.
 pub fn pick_device() -> DeviceChoice {
-    if tch::Cuda::is_available() {
-        DeviceChoice {
-            device: Device::Cuda(0),
-            description: "Using the CUDA GPU 0: tensors and matrix products run on the GPU.",
-        }
-    } else {
-        DeviceChoice {
-            device: Device::Cpu,
-            description:
-                "No CUDA GPU is available: using the CPU (the same code runs unchanged on a GPU).",
-        }
-    }
+    let backend = match load_cuda_backend() {
+        CudaLibrary::Absent => Backend::CpuOnly,
+        CudaLibrary::LoadFailed(_, why) => Backend::CudaNotLoaded(why.clone()),
+        CudaLibrary::Loaded(_) if tch::Cuda::is_available() => Backend::Cuda {
+            gpus: tch::Cuda::device_count(),
+        },
+        CudaLibrary::Loaded(_) => Backend::CudaWithoutGpu,
+    };
+    let device = match backend {
+        Backend::Cuda { .. } => Device::Cuda(0),
+        _ => Device::Cpu,
+    };
+    DeviceChoice { device, backend }
 }
 
 /// A float type that can cross between ndarray and tch (`f32` or `f64`).
