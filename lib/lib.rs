@@ -13,6 +13,7 @@
 //! | [`corpus`] | `load_files`, `fetch_20newsgroups`, data location, download and cache |
 //! | [`text`] | `CountVectorizer`, `TfidfVectorizer` |
 //! | [`topics`] | `show_topics` |
+//! | [`metrics`] | scores against true labels (purity, NMI, ARI) and topic coherence (NPMI) |
 //! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
 //! | [`randomized`] | randomized range finder and randomized SVD |
 //! | [`nmf`] | the scikit-learn-style `Nmf` estimator |
@@ -25,6 +26,7 @@
 pub mod corpus;
 pub mod error;
 pub mod linop;
+pub mod metrics;
 pub mod nmf;
 pub mod plot;
 pub mod randomized;

@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+
 fn topicmod(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_topicmod"))
         .args(args)
@@ -320,4 +322,179 @@ fn lesson_corpus_json() {
             "talk.religion.misc"
         ]
     );
+}
+
+/// `--evaluate --test-subset test` on the lesson's corpus: the held-out posts' scores are
+/// the ones `tests/fixtures/make_metrics.py` got from scikit-learn for the same model
+/// (NMF(5, nndsvd, seed 1) on TF-IDF), and the coherence of each topic's 10 top words is
+/// the NumPy reference's.
+#[test]
+fn evaluate_on_the_held_out_test_split() {
+    require_corpus();
+    let v = json(&topicmod(&[
+        "topics",
+        "--method",
+        "nmf",
+        "--weighting",
+        "tfidf",
+        "--topics",
+        "5",
+        "--words",
+        "10",
+        "--init",
+        "nndsvd",
+        "--seed",
+        "1",
+        "--evaluate",
+        "--test-subset",
+        "test",
+        "--json",
+    ]));
+    let e = &v["evaluation"];
+    assert_eq!(e["n_documents"], 1353, "{e}");
+    assert_eq!(e["scored"], "held-out documents");
+    let fixture = &common::fixture_json("metrics/cluster_scores.json.gz")["cases"][0];
+    assert_eq!(fixture["name"], "lesson_test");
+    let want = |key: &str| -> f64 { fixture[key].as_str().unwrap().parse().unwrap() };
+    for key in ["nmi", "ari", "purity"] {
+        let got = e[key].as_f64().unwrap();
+        assert!(
+            (got - want(key)).abs() < 1e-12,
+            "{key}: {got} vs {}",
+            want(key)
+        );
+    }
+    let npmi: Vec<f64> = fixture["npmi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(close(&floats(&e["coherence"]), &npmi, 1e-12), "{e}");
+
+    // The text form says the same.
+    let out = topicmod(&[
+        "topics",
+        "--method",
+        "nmf",
+        "--weighting",
+        "tfidf",
+        "--topics",
+        "5",
+        "--init",
+        "nndsvd",
+        "--seed",
+        "1",
+        "--evaluate",
+        "--test-subset",
+        "test",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "evaluation on 1353 held-out documents: NMI 0.3700, ARI 0.3419, purity 0.6305"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("NPMI coherence"), "{text}");
+}
+
+/// On a folder the labels are the category folders; without --test-subset the fitted
+/// documents are scored.
+#[test]
+fn evaluate_on_a_folder() {
+    let tmp = TempDir::new("evaluate");
+    tiny_corpus(&tmp.0);
+    let dir = tmp.0.to_str().unwrap();
+    let v = json(&topicmod(&[
+        "topics",
+        "--dir",
+        dir,
+        "--method",
+        "nmf",
+        "--topics",
+        "2",
+        "--words",
+        "2",
+        "--init",
+        "nndsvda",
+        "--evaluate",
+        "--json",
+    ]));
+    let e = &v["evaluation"];
+    assert_eq!(e["scored"], "the fitted documents");
+    assert_eq!(e["n_documents"], 3);
+    for key in ["nmi", "purity"] {
+        let x = e[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{key} {x}");
+    }
+    assert_eq!(floats(&e["coherence"]).len(), 2);
+    let v = json(&topicmod(&[
+        "topics",
+        "--dir",
+        dir,
+        "--method",
+        "svd",
+        "--topics",
+        "2",
+        "--evaluate",
+        "--json",
+    ]));
+    assert_eq!(v["evaluation"]["n_documents"], 3);
+}
+
+#[test]
+fn evaluation_usage_errors_exit_with_status_2() {
+    let tmp = TempDir::new("evaluate-usage");
+    tiny_corpus(&tmp.0);
+    let dir = tmp.0.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["topics", "--method", "svd", "--init", "nndsvd"],
+            "--init applies to --method nmf",
+        ),
+        (
+            vec!["topics", "--method", "nmf", "--init", "best"],
+            "unknown init",
+        ),
+        (
+            vec!["topics", "--test-subset", "test"],
+            "goes with --evaluate",
+        ),
+        (
+            vec!["topics", "--evaluate", "--test-subset", "train"],
+            "other part",
+        ),
+        (
+            vec![
+                "topics",
+                "--evaluate",
+                "--subset",
+                "all",
+                "--test-subset",
+                "test",
+            ],
+            "other part",
+        ),
+        (
+            vec![
+                "topics",
+                "--dir",
+                dir,
+                "--evaluate",
+                "--test-subset",
+                "test",
+            ],
+            "not to --dir",
+        ),
+        (
+            vec!["topics", "--evaluate", "--test-subset", "dev"],
+            "unknown --test-subset",
+        ),
+    ] {
+        let out = topicmod(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
 }

@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use ndarray::{s, Array2};
 use serde_json::{json, Value};
 use topicmod::corpus::{self, Dataset, FetchOptions, LoadFilesOptions, Remove, Subset};
-use topicmod::nmf::Nmf;
+use topicmod::metrics;
+use topicmod::nmf::{Init, Nmf};
 use topicmod::randomized::randomized_svd;
 use topicmod::text::{CountVectorizer, Df, StopWords, TfidfTransformer};
 use topicmod::topics::show_topics;
-use topicmod::{svd, Csr, Error, Result};
+use topicmod::{svd, Csr, Error, LinearOperator, Result};
 
 const HELP: &str = "\
 topicmod: topic modeling with SVD and NMF, as in the lesson
@@ -53,19 +54,32 @@ FACTORIZATION:
     --topics N               number of topics to print (and to fit) [default: 10]
     --words N                top words per topic [default: 8]
     --seed N                 random seed for randomized-svd and nmf [default: 0]
+    --init auto|random|nndsvd|nndsvda|nndsvdar
+                             NMF's starting point (scikit-learn's `init`) [default: auto]
+
+EVALUATION (the documents' true labels: their newsgroup, or their --dir folder):
+    --evaluate               also score the topics: each document gets its dominant
+                             topic (NMF: largest entry of its row of W; SVD methods:
+                             the component with the largest absolute coordinate), and
+                             the assignment is compared with the true labels (NMI, ARI,
+                             purity); each topic's --words top words get their NPMI
+                             coherence on the same documents
+    --test-subset train|test with --evaluate on 20 Newsgroups: fit on --subset, then
+                             score held-out documents of this part instead
 
 OUTPUT:
     --json                   print one JSON object instead of text: n_documents,
                              vocabulary_size, nnz, method, weighting, categories, topics,
                              and singular_values (svd methods) or reconstruction_err
-                             and n_iter (nmf)
+                             and n_iter (nmf), and with --evaluate `evaluation`
     -h, --help               this text
     -V, --version            the version
 
 EXIT STATUS: 0 on success, 1 when the work fails (message on stderr), 2 for bad usage.
 
-EXAMPLE:
+EXAMPLES:
     topicmod topics --categories comp.graphics,sci.space --method nmf --topics 5
+    topicmod topics --method nmf --weighting tfidf --topics 4 --evaluate --test-subset test
 ";
 
 /// Dense matrices above this many entries (2 GiB of f64) are refused by `--method svd`:
@@ -95,7 +109,7 @@ enum Weighting {
     Tfidf,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Config {
     dir: Option<PathBuf>,
     subset: Subset,
@@ -111,6 +125,10 @@ struct Config {
     topics: usize,
     words: usize,
     seed: u32,
+    init: Init,
+    evaluate: bool,
+    /// With `evaluate`: score held-out documents of this 20 Newsgroups part.
+    test_subset: Option<Subset>,
     json: bool,
 }
 
@@ -155,8 +173,12 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
         topics: 10,
         words: 8,
         seed: 0,
+        init: Init::Auto,
+        evaluate: false,
+        test_subset: None,
         json: false,
     };
+    let mut init_given = false;
     let mut subset_given = false;
     let mut remove_given = false;
     while let Some(arg) = it.next() {
@@ -178,13 +200,21 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
             "--dir" => c.dir = Some(PathBuf::from(value(key)?)),
             "--subset" => {
                 subset_given = true;
-                c.subset = match value(key)?.as_str() {
-                    "train" => Subset::Train,
-                    "test" => Subset::Test,
-                    "all" => Subset::All,
+                c.subset = parse_subset(key, &value(key)?)?;
+            }
+            "--test-subset" => c.test_subset = Some(parse_subset(key, &value(key)?)?),
+            "--evaluate" => c.evaluate = true,
+            "--init" => {
+                init_given = true;
+                c.init = match value(key)?.as_str() {
+                    "auto" => Init::Auto,
+                    "random" => Init::Random,
+                    "nndsvd" => Init::Nndsvd,
+                    "nndsvda" => Init::Nndsvda,
+                    "nndsvdar" => Init::Nndsvdar,
                     other => {
                         return Err(usage(format!(
-                            "unknown subset {other:?}; use train, test or all"
+                            "unknown init {other:?}; use auto, random, nndsvd, nndsvda or nndsvdar"
                         )))
                     }
                 }
@@ -261,12 +291,37 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
             }
         }
     }
-    if c.dir.is_some() && (subset_given || remove_given) {
+    if c.dir.is_some() && (subset_given || remove_given || c.test_subset.is_some()) {
         return Err(usage(
-            "--subset and --remove apply to 20 Newsgroups, not to --dir",
+            "--subset, --test-subset and --remove apply to 20 Newsgroups, not to --dir",
         ));
     }
+    if init_given && c.method != Method::Nmf {
+        return Err(usage("--init applies to --method nmf only"));
+    }
+    if let Some(test) = c.test_subset {
+        if !c.evaluate {
+            return Err(usage("--test-subset goes with --evaluate"));
+        }
+        if test == c.subset || test == Subset::All || c.subset == Subset::All {
+            return Err(usage(
+                "--test-subset must be the other part than --subset (train or test), \
+                 so that the scored documents were not seen in fitting",
+            ));
+        }
+    }
     Ok(Command::Topics(Box::new(c)))
+}
+
+fn parse_subset(name: &str, v: &str) -> std::result::Result<Subset, Usage> {
+    match v {
+        "train" => Ok(Subset::Train),
+        "test" => Ok(Subset::Test),
+        "all" => Ok(Subset::All),
+        other => Err(usage(format!(
+            "unknown {name} {other:?}; use train, test or all"
+        ))),
+    }
 }
 
 fn parse_remove(v: &str) -> std::result::Result<Remove, Usage> {
@@ -366,23 +421,44 @@ fn stop_words(c: &Config) -> StopWords {
     }
 }
 
-/// The document-term matrix and its vocabulary: counts, then (for tf-idf) the same
-/// `TfidfTransformer` step that `TfidfVectorizer` applies.
-fn vectorize(c: &Config, docs: &[String]) -> Result<(Csr, Vec<String>)> {
-    let mut v = CountVectorizer::new().stop_words(stop_words(c));
-    if let Some(df) = c.min_df {
-        v = v.min_df(df);
+/// The fitted vectorizer: counts, then (for tf-idf) the same `TfidfTransformer` step that
+/// `TfidfVectorizer` applies.
+struct Vectorizer {
+    counts: CountVectorizer,
+    tfidf: Option<TfidfTransformer>,
+}
+
+impl Vectorizer {
+    /// Fits on `docs`; returns the vectorizer and their document-term matrix.
+    fn fit_transform(c: &Config, docs: &[String]) -> Result<(Self, Csr)> {
+        let mut counts = CountVectorizer::new().stop_words(stop_words(c));
+        if let Some(df) = c.min_df {
+            counts = counts.min_df(df);
+        }
+        if let Some(df) = c.max_df {
+            counts = counts.max_df(df);
+        }
+        counts = counts.max_features(c.max_features);
+        let x = counts.fit_transform(docs)?;
+        let (tfidf, x) = match c.weighting {
+            Weighting::Count => (None, x),
+            Weighting::Tfidf => {
+                let mut t = TfidfTransformer::new();
+                let x = t.fit_transform(&x)?;
+                (Some(t), x)
+            }
+        };
+        Ok((Vectorizer { counts, tfidf }, x))
     }
-    if let Some(df) = c.max_df {
-        v = v.max_df(df);
+
+    /// Documents the vectorizer was not fitted on, with its vocabulary and weights.
+    fn transform(&self, docs: &[String]) -> Result<Csr> {
+        let x = self.counts.transform(docs)?;
+        match &self.tfidf {
+            None => Ok(x),
+            Some(t) => t.transform(&x),
+        }
     }
-    v = v.max_features(c.max_features);
-    let counts = v.fit_transform(docs)?;
-    let x = match c.weighting {
-        Weighting::Count => counts,
-        Weighting::Tfidf => TfidfTransformer::new().fit_transform(&counts)?,
-    };
-    Ok((x, v.get_feature_names_out()?.to_vec()))
 }
 
 /// Topics and the method's own figures, ready to print.
@@ -393,6 +469,19 @@ struct Outcome {
     categories: Vec<String>,
     topics: Vec<String>,
     extra: Vec<(&'static str, Value)>,
+    evaluation: Option<Evaluation>,
+}
+
+/// The scores of `--evaluate`.
+struct Evaluation {
+    /// Which documents were scored: "the fitted documents" or "held-out test documents".
+    scored: String,
+    n_documents: usize,
+    nmi: f64,
+    ari: f64,
+    purity: f64,
+    /// NPMI coherence of each topic's top words, on the scored documents.
+    coherence: Vec<f64>,
 }
 
 fn run(c: &Config) -> Result<Outcome> {
@@ -400,7 +489,8 @@ fn run(c: &Config) -> Result<Outcome> {
     if data.data.is_empty() {
         return Err(Error::InvalidInput("the corpus holds no documents".into()));
     }
-    let (x, vocab) = vectorize(c, &data.data)?;
+    let (vectorizer, x) = Vectorizer::fit_transform(c, &data.data)?;
+    let vocab = vectorizer.counts.get_feature_names_out()?.to_vec();
     let (m, n) = x.shape();
     let k = c.topics;
     let max_k = m.min(n);
@@ -412,7 +502,7 @@ fn run(c: &Config) -> Result<Outcome> {
             reason: format!("--topics can be at most {max_k} for this matrix"),
         });
     }
-    let (components, extra): Fitted = match c.method {
+    let fitted = match c.method {
         Method::Svd => {
             if m.saturating_mul(n) > MAX_DENSE_ENTRIES {
                 return Err(Error::param(
@@ -426,44 +516,120 @@ fn run(c: &Config) -> Result<Outcome> {
             }
             let f = svd::svd(&x.to_dense())?;
             let s = f.s.slice(s![..k]).to_vec();
-            (
-                f.vt.slice(s![..k, ..]).to_owned(),
-                vec![("singular_values", json!(s))],
-            )
+            Fitted {
+                components: f.vt.slice(s![..k, ..]).to_owned(),
+                nmf: None,
+                extra: vec![("singular_values", json!(s))],
+            }
         }
         Method::RandomizedSvd => fit_randomized_svd(&x, k, c.seed)?,
-        Method::Nmf => fit_nmf(&x, k, c.seed)?,
+        Method::Nmf => fit_nmf(&x, k, c.seed, &c.init)?,
     };
-    let topics = show_topics(&components, &vocab, c.words)?;
+    let topics = show_topics(&fitted.components, &vocab, c.words)?;
+    let evaluation = if c.evaluate {
+        Some(evaluate(c, &vectorizer, &x, &data, &fitted)?)
+    } else {
+        None
+    };
     Ok(Outcome {
         n_documents: m,
         vocabulary_size: n,
         nnz: x.nnz(),
         categories: data.target_names.clone(),
         topics,
-        extra,
+        extra: fitted.extra,
+        evaluation,
     })
 }
 
-/// Topics as rows (`k x n`) and the method's figures for `--json`.
-type Fitted = (Array2<f64>, Vec<(&'static str, Value)>);
+/// The fitted model: topics as rows (`k x n`), the NMF estimator when the method is NMF,
+/// and the method's figures for `--json`.
+struct Fitted {
+    components: Array2<f64>,
+    nmf: Option<Nmf>,
+    extra: Vec<(&'static str, Value)>,
+}
 
 /// Randomized SVD with scikit-learn's defaults (10 oversamples, automatic power iterations).
 fn fit_randomized_svd(x: &Csr, k: usize, seed: u32) -> Result<Fitted> {
     let f = randomized_svd(x, k, Some(seed))?;
-    Ok((f.vt, vec![("singular_values", json!(f.s.to_vec()))]))
+    Ok(Fitted {
+        components: f.vt,
+        nmf: None,
+        extra: vec![("singular_values", json!(f.s.to_vec()))],
+    })
 }
 
-/// scikit-learn-style NMF (coordinate descent, default initialisation) on the sparse matrix.
-fn fit_nmf(x: &Csr, k: usize, seed: u32) -> Result<Fitted> {
-    let mut model = Nmf::new(k).random_state(Some(seed));
-    model.fit_transform(x)?;
+/// scikit-learn-style NMF (coordinate descent) on the sparse matrix.
+fn fit_nmf(x: &Csr, k: usize, seed: u32, init: &Init) -> Result<Fitted> {
+    let mut model = Nmf::new(k).init(init.clone()).random_state(Some(seed));
+    model.fit(x)?;
     let extra = vec![
         ("reconstruction_err", json!(model.reconstruction_err()?)),
         ("n_iter", json!(model.n_iter()?)),
         ("converged", json!(model.converged()?)),
     ];
-    Ok((model.components()?.clone(), extra))
+    Ok(Fitted {
+        components: model.components()?.clone(),
+        nmf: Some(model),
+        extra,
+    })
+}
+
+/// `--evaluate`: dominant topics of the fitted documents, or of the held-out part named by
+/// `--test-subset`, against their true labels, and the topics' coherence on them.
+fn evaluate(
+    c: &Config,
+    vectorizer: &Vectorizer,
+    x_fit: &Csr,
+    fit_data: &Dataset,
+    fitted: &Fitted,
+) -> Result<Evaluation> {
+    let (x, targets, scored) = match c.test_subset {
+        Some(subset) => {
+            let held_out = load(&Config {
+                subset,
+                categories: Some(fit_data.target_names.clone()),
+                ..c.clone()
+            })?;
+            if held_out.target_names != fit_data.target_names {
+                return Err(Error::InvalidInput(format!(
+                    "the held-out part has the categories {:?}, the fitted one {:?}",
+                    held_out.target_names, fit_data.target_names
+                )));
+            }
+            let x = vectorizer.transform(&held_out.data)?;
+            (x, held_out.target, "held-out documents".to_string())
+        }
+        None => (
+            x_fit.clone(),
+            fit_data.target.clone(),
+            "the fitted documents".to_string(),
+        ),
+    };
+    let doc_topic = match &fitted.nmf {
+        Some(model) => model.transform(&x)?,
+        // A document's coordinates along the singular vectors; their signs are arbitrary.
+        None => x.matmul(&fitted.components.t()).mapv(f64::abs),
+    };
+    let assigned = metrics::dominant_topic(&doc_topic)?;
+    let top = metrics::top_word_indices(&fitted.components, c.words.min(x.cols()))?;
+    Ok(Evaluation {
+        scored,
+        n_documents: targets.len(),
+        nmi: metrics::normalized_mutual_info_score(&targets, &assigned)?,
+        ari: metrics::adjusted_rand_score(&targets, &assigned)?,
+        purity: metrics::purity(&targets, &assigned)?,
+        coherence: if c.words >= 2 {
+            metrics::npmi_coherence(&top, &x)?
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
 fn weighting_name(w: Weighting) -> &'static str {
@@ -486,6 +652,20 @@ fn print(c: &Config, out: &Outcome) {
             obj.insert((*k).into(), v.clone());
         }
         obj.insert("topics".into(), json!(out.topics));
+        if let Some(e) = &out.evaluation {
+            obj.insert(
+                "evaluation".into(),
+                json!({
+                    "scored": e.scored,
+                    "n_documents": e.n_documents,
+                    "nmi": e.nmi,
+                    "ari": e.ari,
+                    "purity": e.purity,
+                    "coherence": e.coherence,
+                    "mean_coherence": mean(&e.coherence),
+                }),
+            );
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&Value::Object(obj)).expect("JSON of plain values")
@@ -502,6 +682,20 @@ fn print(c: &Config, out: &Outcome) {
         let width = out.topics.len().to_string().len();
         for (i, t) in out.topics.iter().enumerate() {
             println!("{:>width$}. {t}", i + 1);
+        }
+        if let Some(e) = &out.evaluation {
+            println!(
+                "evaluation on {} {}: NMI {:.4}, ARI {:.4}, purity {:.4}",
+                e.n_documents, e.scored, e.nmi, e.ari, e.purity
+            );
+            if !e.coherence.is_empty() {
+                let each: Vec<String> = e.coherence.iter().map(|x| format!("{x:.3}")).collect();
+                println!(
+                    "NPMI coherence of each topic's top words: {} (mean {:.4})",
+                    each.join(" "),
+                    mean(&e.coherence).unwrap_or(f64::NAN)
+                );
+            }
         }
     }
 }
