@@ -263,9 +263,29 @@ impl Nmf {
         self.transform_dyn(x.as_data_matrix())
     }
 
+    /// `W` for rows `x` with the given `components` (`H`, `k x n`) held fixed, using this
+    /// estimator's solver and settings; it need not be fitted. This places documents on
+    /// topics found another way (gradient descent, PyTorch) exactly as [`Nmf::transform`]
+    /// places them on its own.
+    pub fn transform_with<A: DataMatrix + ?Sized>(
+        &self,
+        x: &A,
+        components: &Array2<f64>,
+    ) -> Result<Array2<f64>> {
+        if components.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(Error::InvalidInput(
+                "components must be finite and non-negative".into(),
+            ));
+        }
+        self.transform_components(x.as_data_matrix(), components.clone())
+    }
+
     fn transform_dyn(&self, x: &dyn DataMatrix) -> Result<Array2<f64>> {
         let fitted = self.fitted.as_ref().ok_or(Error::NotFitted("Nmf"))?;
-        let h = fitted.components.clone();
+        self.transform_components(x, fitted.components.clone())
+    }
+
+    fn transform_components(&self, x: &dyn DataMatrix, h: Array2<f64>) -> Result<Array2<f64>> {
         let (m, n) = x.dims();
         if n != h.ncols() {
             return Err(Error::ShapeMismatch(format!(
@@ -1127,6 +1147,32 @@ mod tests {
         assert!(matches!(
             Nmf::new(1).beta_loss(BetaLoss::KullbackLeibler).fit(&x),
             Err(Error::InvalidParameter { .. })
+        ));
+    }
+
+    #[test]
+    fn transform_with_given_components_is_transform() {
+        let x = array![
+            [1.0, 0.5, 0.0],
+            [0.0, 2.0, 1.0],
+            [3.0, 0.0, 0.5],
+            [0.2, 0.1, 0.0]
+        ];
+        let mut model = Nmf::new(2).init(Init::Nndsvda).random_state(Some(0));
+        model.fit(&x).unwrap();
+        let h = model.components().unwrap().clone();
+        let unfitted = Nmf::new(2).init(Init::Nndsvda).random_state(Some(0));
+        assert_eq!(
+            unfitted.transform_with(&x, &h).unwrap(),
+            model.transform(&x).unwrap()
+        );
+        assert!(matches!(
+            unfitted.transform_with(&x, &h.mapv(|v| -v - 1.0)),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            unfitted.transform_with(&x, &h.slice(ndarray::s![.., ..2]).to_owned()),
+            Err(Error::ShapeMismatch(_))
         ));
     }
 

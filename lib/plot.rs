@@ -11,6 +11,7 @@
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -154,6 +155,34 @@ pub fn line_chart_xy(title: &str, xs: &[f64], ys: &[f64]) -> Result<Chart> {
     check_finite("ys", ys)?;
     let series = [(String::new(), xs.to_vec(), ys.to_vec())];
     draw_lines(title, &series, false)
+}
+
+/// Several lines on one pair of axes, with a legend: each series is `(name, ys)`, all
+/// plotted against the same `xs` (e.g. scores against the number of topics).
+pub fn multi_line_xy<S: AsRef<str>, V: AsRef<[f64]>>(
+    title: &str,
+    xs: &[f64],
+    series: &[(S, V)],
+) -> Result<Chart> {
+    if series.is_empty() {
+        return Err(Error::param("series", "no series to plot"));
+    }
+    check_finite("xs", xs)?;
+    let mut all = Vec::with_capacity(series.len());
+    for (name, values) in series {
+        let ys = values.as_ref();
+        if ys.len() != xs.len() {
+            return Err(Error::ShapeMismatch(format!(
+                "{} x values but {} values in series {:?}",
+                xs.len(),
+                ys.len(),
+                name.as_ref()
+            )));
+        }
+        check_finite("series", ys)?;
+        all.push((name.as_ref().to_string(), xs.to_vec(), ys.to_vec()));
+    }
+    draw_lines(title, &all, true)
 }
 
 /// Several lines on one pair of axes, with a legend; each series is `(name, values)`
@@ -306,6 +335,107 @@ fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
                 );
                 bar.set_margin(3, 3, 0, 0);
                 bar
+            }))
+            .map_err(plot_err)?;
+        Ok(())
+    })
+}
+
+/// A table of numbers as a grid of cells, darker for larger values, each cell labeled with
+/// its value (e.g. a contingency table: true groups as rows, topics as columns). The first
+/// row is drawn on top.
+pub fn heatmap<R: AsRef<str>, C: AsRef<str>>(
+    title: &str,
+    row_labels: &[R],
+    col_labels: &[C],
+    values: &ndarray::Array2<f64>,
+) -> Result<Chart> {
+    let rows: Vec<&str> = row_labels.iter().map(AsRef::as_ref).collect();
+    let cols: Vec<&str> = col_labels.iter().map(AsRef::as_ref).collect();
+    draw_heatmap(title, &rows, &cols, values.view())
+}
+
+fn draw_heatmap(
+    title: &str,
+    rows: &[&str],
+    cols: &[&str],
+    values: ndarray::ArrayView2<f64>,
+) -> Result<Chart> {
+    let (nr, nc) = values.dim();
+    if rows.len() != nr || cols.len() != nc {
+        return Err(Error::ShapeMismatch(format!(
+            "{} row and {} column labels for a {nr} x {nc} table",
+            rows.len(),
+            cols.len()
+        )));
+    }
+    let flat: Vec<f64> = values.iter().copied().collect();
+    check_finite("values", &flat)?;
+    let max = flat.iter().copied().fold(0.0_f64, f64::max);
+    let scale = if max > 0.0 { max } else { 1.0 };
+    let width = (200 + 130 * nc as u32).clamp(420, 1100);
+    let height = (110 + 48 * nr as u32).clamp(240, 900);
+    render((width, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(170)
+            // A segmented range 0..n has n + 1 cells; 0..n-1 has the n we draw.
+            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .label_style(("sans-serif", 15))
+            .x_labels(nc)
+            .y_labels(nr)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(j) if *j < nc => cols[*j].to_string(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|v| match v {
+                // Row i sits at nr-1-i so that the first row is on top.
+                SegmentValue::CenterOf(k) if *k < nr => rows[nr - 1 - *k].to_string(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(plot_err)?;
+        let shade = |t: f64| {
+            let mix = |full: u8| (255.0 - t * (255.0 - full as f64)).round() as u8;
+            RGBColor(mix(31), mix(119), mix(180))
+        };
+        chart
+            .draw_series(values.indexed_iter().map(|((i, j), &v)| {
+                let y = nr - 1 - i;
+                Rectangle::new(
+                    [
+                        (SegmentValue::Exact(j), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    shade(v / scale).filled(),
+                )
+            }))
+            .map_err(plot_err)?;
+        chart
+            .draw_series(values.indexed_iter().map(|((i, j), &v)| {
+                let color: &'static RGBColor = if v / scale > 0.55 { &WHITE } else { &BLACK };
+                let style = TextStyle::from(("sans-serif", 16).into_font())
+                    .color(color)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                let label = if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.2}")
+                };
+                Text::new(
+                    label,
+                    (
+                        SegmentValue::CenterOf(j),
+                        SegmentValue::CenterOf(nr - 1 - i),
+                    ),
+                    style,
+                )
             }))
             .map_err(plot_err)?;
         Ok(())
@@ -523,6 +653,50 @@ mod tests {
 
     fn count(h: &str, needle: &str) -> usize {
         h.matches(needle).count()
+    }
+
+    #[test]
+    fn heatmap_has_a_cell_and_a_label_per_entry() {
+        let v = ndarray::array![[12.0, 0.0, 3.0], [1.0, 40.0, 2.0]];
+        let c = heatmap(
+            "groups x topics",
+            &["alt.atheism", "sci.space"],
+            &["t0", "t1", "t2"],
+            &v,
+        )
+        .unwrap();
+        let s = c.to_svg_string();
+        let texts: Vec<&str> = s.split(['<', '>']).map(str::trim).collect();
+        for label in [
+            "groups x topics",
+            "alt.atheism",
+            "sci.space",
+            "t2",
+            "40",
+            "12",
+            "0",
+        ] {
+            assert!(texts.contains(&label), "{label} missing in {s}");
+        }
+        assert!(count(&s, "<rect") >= 6);
+        assert!(heatmap("x", &["a"], &["t0", "t1", "t2"], &v).is_err());
+        let bad = ndarray::array![[f64::NAN]];
+        assert!(heatmap("x", &["a"], &["b"], &bad).is_err());
+    }
+
+    #[test]
+    fn multi_line_xy_checks_its_lengths() {
+        let xs = [4.0, 5.0, 6.0];
+        let c = multi_line_xy(
+            "scores by k",
+            &xs,
+            &[("NMI", [0.3, 0.4, 0.35]), ("ARI", [0.2, 0.3, 0.1])],
+        )
+        .unwrap();
+        assert!(count(&c.to_svg_string(), "<polyline") >= 2);
+        assert!(c.to_svg_string().contains("NMI"));
+        assert!(multi_line_xy("x", &xs, &[("a", [1.0, 2.0])]).is_err());
+        assert!(multi_line_xy::<&str, [f64; 3]>("x", &xs, &[]).is_err());
     }
 
     #[test]
