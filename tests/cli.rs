@@ -331,7 +331,8 @@ fn lesson_corpus_json() {
 #[test]
 fn evaluate_on_the_held_out_test_split() {
     require_corpus();
-    let v = json(&topicmod(&[
+    // The model and the scoring of the fixture; --words 10 as its coherence.
+    let args = [
         "topics",
         "--method",
         "nmf",
@@ -348,8 +349,8 @@ fn evaluate_on_the_held_out_test_split() {
         "--evaluate",
         "--test-subset",
         "test",
-        "--json",
-    ]));
+    ];
+    let v = json(&topicmod(&[&args[..], &["--json"]].concat()));
     let e = &v["evaluation"];
     assert_eq!(e["n_documents"], 1353, "{e}");
     assert_eq!(e["scored"], "held-out documents");
@@ -373,22 +374,7 @@ fn evaluate_on_the_held_out_test_split() {
     assert!(close(&floats(&e["coherence"]), &npmi, 1e-12), "{e}");
 
     // The text form says the same.
-    let out = topicmod(&[
-        "topics",
-        "--method",
-        "nmf",
-        "--weighting",
-        "tfidf",
-        "--topics",
-        "5",
-        "--init",
-        "nndsvd",
-        "--seed",
-        "1",
-        "--evaluate",
-        "--test-subset",
-        "test",
-    ]);
+    let out = topicmod(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(

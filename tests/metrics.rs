@@ -18,6 +18,11 @@ fn cases() -> Vec<Value> {
         .clone()
 }
 
+/// A JSON array of arrays of non-negative integers.
+fn usize_rows(v: &Value) -> Vec<Vec<usize>> {
+    v.as_array().unwrap().iter().map(common::usizes).collect()
+}
+
 fn repr(v: &Value) -> f64 {
     v.as_str().expect("a float repr").parse().unwrap()
 }
@@ -36,12 +41,7 @@ fn scores_match_scikit_learn() {
         let t = common::usizes(&case["labels_true"]);
         let p = common::usizes(&case["labels_pred"]);
         let c = contingency_matrix(&t, &p).unwrap();
-        let want: Vec<Vec<usize>> = case["contingency"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(common::usizes)
-            .collect();
+        let want = usize_rows(&case["contingency"]);
         let got: Vec<Vec<usize>> = c
             .counts
             .rows()
@@ -101,13 +101,7 @@ fn lesson_test_split_scores_from_the_crate_pipeline() {
     assert!(close(nmi, repr(&case["nmi"])));
 
     let top = top_word_indices(model.components().unwrap(), 10).unwrap();
-    let want_top: Vec<Vec<usize>> = case["top_words"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(common::usizes)
-        .collect();
-    assert_eq!(top, want_top);
+    assert_eq!(top, usize_rows(&case["top_words"]));
     let coherence = npmi_coherence(&top, &x_test).unwrap();
     for ((ours, theirs), words) in coherence
         .iter()
