@@ -521,20 +521,19 @@ fn report_rows(x: &serde_json::Value) -> Vec<[f64; 6]> {
 
 fn fixture() -> Fixture {
     let v = common::fixture_json("torch/lesson_torch.json.gz");
-    let rows = report_rows;
     Fixture {
         shape: (
             v["shape"][0].as_u64().unwrap() as usize,
             v["shape"][1].as_u64().unwrap() as usize,
         ),
-        manual: rows(&v["manual"]["reports"]),
+        manual: report_rows(&v["manual"]["reports"]),
         topics: v["manual"]["topics"]
             .as_array()
             .expect("topic lists")
             .iter()
             .map(common::strings)
             .collect(),
-        adam: rows(&v["adam"]["reports"]),
+        adam: report_rows(&v["adam"]["reports"]),
         intro: common::f64s(&v["intro_grad"]),
     }
 }
