@@ -15,10 +15,12 @@
 //! assert_eq!(x.to_dense(), ndarray::array![[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]);
 //! ```
 
+mod hashing;
 mod interner;
 mod stop_words;
 mod tokenize;
 
+pub use hashing::{murmurhash3_32, HashingVectorizer};
 pub use stop_words::ENGLISH_STOP_WORDS;
 pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
 
@@ -102,7 +104,7 @@ impl Df {
     }
 }
 
-/// Row normalization of [`TfidfTransformer`].
+/// Row normalization of [`TfidfTransformer`] and [`HashingVectorizer`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Norm {
     /// Divide each row by its Euclidean norm (the default).
@@ -755,6 +757,19 @@ impl CountVectorizer {
     }
 }
 
+/// Scales one row's stored values to unit norm (nothing for `Norm::None` or a zero row),
+/// summing in index order as scikit-learn's row normalizers do.
+fn normalize_row(row: &mut [f64], norm: Norm) {
+    let scale = match norm {
+        Norm::None => 0.0,
+        Norm::L2 => row.iter().fold(0.0, |s, v| s + v * v).sqrt(),
+        Norm::L1 => row.iter().fold(0.0, |s, v| s + v.abs()),
+    };
+    if scale != 0.0 {
+        row.iter_mut().for_each(|v| *v /= scale);
+    }
+}
+
 /// Reweighs a count matrix by inverse document frequency (scikit-learn's `TfidfTransformer`).
 ///
 /// With `n` documents and `df(t)` the number of rows where column `t` is stored:
@@ -868,15 +883,7 @@ impl TfidfTransformer {
                     *v *= idf[j];
                 }
             }
-            let scale = match self.norm {
-                Norm::None => 0.0,
-                // Sum in index order, as scikit-learn's row normalizers do.
-                Norm::L2 => row.iter().fold(0.0, |s, v| s + v * v).sqrt(),
-                Norm::L1 => row.iter().fold(0.0, |s, v| s + v.abs()),
-            };
-            if scale != 0.0 {
-                row.iter_mut().for_each(|v| *v /= scale);
-            }
+            normalize_row(row, self.norm);
         }
         Csr::try_new(shape, indptr, indices, data)
             .map_err(|(_, _, _, e)| Error::InvalidInput(format!("malformed CSR matrix: {e}")))
