@@ -11,7 +11,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`corpus`] | `load_files`, `fetch_20newsgroups`, data location, download and cache |
-//! | [`text`] | `CountVectorizer`, `TfidfVectorizer` |
+//! | [`text`] | `CountVectorizer`, `TfidfVectorizer`, `HashingVectorizer` |
 //! | [`topics`] | `show_topics` |
 //! | [`metrics`] | scores against true labels (purity, NMI, ARI) and topic coherence (NPMI) |
 //! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
