@@ -51,6 +51,16 @@ impl Contingency {
     pub fn total(&self) -> u64 {
         self.counts.sum()
     }
+
+    /// Documents per true label, `n_c` (the row sums).
+    pub fn class_sizes(&self) -> Vec<u64> {
+        self.counts.rows().into_iter().map(|r| r.sum()).collect()
+    }
+
+    /// Documents per predicted label, `n_k` (the column sums).
+    pub fn cluster_sizes(&self) -> Vec<u64> {
+        self.counts.columns().into_iter().map(|c| c.sum()).collect()
+    }
 }
 
 fn check_labelings(labels_true: &[usize], labels_pred: &[usize]) -> Result<()> {
@@ -133,13 +143,7 @@ fn mutual_info(c: &Contingency) -> f64 {
     if rows <= 1 || cols <= 1 {
         return 0.0;
     }
-    let n_c: Vec<u64> = c.counts.rows().into_iter().map(|r| r.sum()).collect();
-    let n_k: Vec<u64> = c
-        .counts
-        .columns()
-        .into_iter()
-        .map(|col| col.sum())
-        .collect();
+    let (n_c, n_k) = (c.class_sizes(), c.cluster_sizes());
     let total = c.total() as f64;
     let ln_total = total.ln();
     // Each term in the same arrangement as scikit-learn: (n/N)(ln n − ln N) +
@@ -173,8 +177,8 @@ pub fn normalized_mutual_info_score(labels_true: &[usize], labels_pred: &[usize]
     if mi == 0.0 {
         return Ok(0.0);
     }
-    let h_true = entropy(c.counts.rows().into_iter().map(|r| r.sum()));
-    let h_pred = entropy(c.counts.columns().into_iter().map(|col| col.sum()));
+    let h_true = entropy(c.class_sizes().into_iter());
+    let h_pred = entropy(c.cluster_sizes().into_iter());
     Ok(mi / ((h_true + h_pred) / 2.0))
 }
 
@@ -185,24 +189,13 @@ pub fn normalized_mutual_info_score(labels_true: &[usize], labels_pred: &[usize]
 pub fn adjusted_rand_score(labels_true: &[usize], labels_pred: &[usize]) -> Result<f64> {
     let c = contingency_matrix(labels_true, labels_pred)?;
     let n = labels_true.len() as i128;
-    let n_c: Vec<i128> = c
-        .counts
-        .rows()
-        .into_iter()
-        .map(|r| r.sum() as i128)
-        .collect();
-    let n_k: Vec<i128> = c
-        .counts
-        .columns()
-        .into_iter()
-        .map(|col| col.sum() as i128)
-        .collect();
+    let (n_c, n_k) = (c.class_sizes(), c.cluster_sizes());
     let sum_squares: i128 = c.counts.iter().map(|&x| (x as i128) * (x as i128)).sum();
     let mut together_pred = 0i128; // Σ_ck n_ck n_k
     let mut together_true = 0i128; // Σ_ck n_ck n_c
     for ((i, j), &x) in c.counts.indexed_iter() {
-        together_pred += x as i128 * n_k[j];
-        together_true += x as i128 * n_c[i];
+        together_pred += x as i128 * n_k[j] as i128;
+        together_true += x as i128 * n_c[i] as i128;
     }
     let tp = sum_squares - n;
     let fp = together_pred - sum_squares;
@@ -335,7 +328,8 @@ fn count_common(a: &[usize], b: &[usize]) -> usize {
 }
 
 /// The indices of the `n` largest entries of each row of `components` (topics x words),
-/// largest first: the words [`npmi_coherence`] scores. Ties keep the lower index first.
+/// largest first: the words [`npmi_coherence`] scores, the same ones (and in the same
+/// order, ties towards the larger index) that [`crate::topics::show_topics`] prints.
 pub fn top_word_indices<S: Data<Elem = f64>>(
     components: &ArrayBase<S, Ix2>,
     n: usize,
@@ -352,12 +346,7 @@ pub fn top_word_indices<S: Data<Elem = f64>>(
     Ok(components
         .rows()
         .into_iter()
-        .map(|row| {
-            let mut idx: Vec<usize> = (0..row.len()).collect();
-            idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-            idx.truncate(n);
-            idx
-        })
+        .map(|row| crate::topics::top_indices(row, n))
         .collect())
 }
 
@@ -452,7 +441,7 @@ mod tests {
         let h = ndarray::array![[0.1, 0.5, 0.5, 0.2], [3.0, 0.0, 1.0, 2.0]];
         assert_eq!(
             top_word_indices(&h, 3).unwrap(),
-            vec![vec![1, 2, 3], vec![0, 3, 2]]
+            vec![vec![2, 1, 3], vec![0, 3, 2]]
         );
         assert!(top_word_indices(&h, 0).is_err());
         assert!(top_word_indices(&h, 5).is_err());
