@@ -4,6 +4,7 @@
 //! 20 Newsgroups), factorizes the document-term matrix with full SVD, randomized SVD or
 //! NMF, and prints the top words of each topic. Run `topicmod --help` for the options.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -474,8 +475,8 @@ struct Outcome {
 
 /// The scores of `--evaluate`.
 struct Evaluation {
-    /// Which documents were scored: "the fitted documents" or "held-out test documents".
-    scored: String,
+    /// Which documents were scored: "the fitted documents" or "held-out documents".
+    scored: &'static str,
     n_documents: usize,
     nmi: f64,
     ari: f64,
@@ -599,16 +600,20 @@ fn evaluate(
                 )));
             }
             let x = vectorizer.transform(&held_out.data)?;
-            (x, held_out.target, "held-out documents".to_string())
+            (
+                Cow::Owned(x),
+                Cow::Owned(held_out.target),
+                "held-out documents",
+            )
         }
         None => (
-            x_fit.clone(),
-            fit_data.target.clone(),
-            "the fitted documents".to_string(),
+            Cow::Borrowed(x_fit),
+            Cow::Borrowed(&fit_data.target[..]),
+            "the fitted documents",
         ),
     };
     let doc_topic = match &fitted.nmf {
-        Some(model) => model.transform(&x)?,
+        Some(model) => model.transform(x.as_ref())?,
         // A document's coordinates along the singular vectors; their signs are arbitrary.
         None => x.matmul(&fitted.components.t()).mapv(f64::abs),
     };
