@@ -5,10 +5,15 @@
 //! up as an `image/svg+xml` output; outside a notebook, [`Chart::to_svg_string`] gives
 //! the markup (for tests or for saving with [`Chart::save`]).
 //!
+//! Every chart takes its title and `axes`, the titles of its x and y axes, as in
+//! matplotlib's `plt.title`, `plt.xlabel` and `plt.ylabel`. An axis whose values are all
+//! whole numbers (an index, a number of topics) gets whole-number ticks.
+//!
 //! evcxr keeps one output per MIME type and cell, so show one chart per cell, or put
 //! several into one [`Html`] block (see [`slider`]).
 
 use crate::{Error, Result};
+use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -136,14 +141,149 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// Titles of a chart's axes: `(x axis, y axis)`, e.g. `("index i", "singular value")`.
+pub type Axes<'a> = (&'a str, &'a str);
+
+/// Font of chart titles, axis titles and tick labels.
+const TITLE_FONT: (&str, u32) = ("sans-serif", 22);
+const AXIS_TITLE_FONT: (&str, u32) = ("sans-serif", 16);
+
+/// A chart being drawn into an SVG string, with x coordinates `X` and y coordinates `Y`.
+type SvgChart<'a, 'b, X, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>;
+
+/// The part every chart shares: a caption, a margin, room for tick labels and axis titles
+/// (`label_areas` = (below the x axis, left of the y axis), in pixels) and the coordinate
+/// ranges. Each chart then draws its own mesh (with [`Axes`] titles) and series.
+fn framed<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    label_areas: (u32, u32),
+    x: X,
+    y: Y,
+) -> Result<SvgChart<'a, 'b, X::CoordDescType, Y::CoordDescType>> {
+    ChartBuilder::on(root)
+        .caption(title, TITLE_FONT)
+        .margin(12)
+        .x_label_area_size(label_areas.0)
+        .y_label_area_size(label_areas.1)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)
+}
+
+/// Tick positions for an axis from `lo` to `hi`: multiples of a round step (1, 2 or 5
+/// times a power of ten) giving at most about ten ticks; at least 1 apart when `whole`,
+/// so that an index axis reads 0, 1, 2 ... and never 0.5.
+fn ticks(lo: f64, hi: f64, whole: bool) -> (Vec<f64>, f64) {
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let raw = span / 10.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let mut step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    if whole {
+        step = step.max(1.0).round();
+    }
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let points = (first..=last).map(|k| k as f64 * step).collect();
+    (points, step)
+}
+
+/// A tick label with as many decimals as the step between ticks needs.
+fn tick_label(v: f64, step: f64) -> String {
+    let decimals = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// A linear f64 axis whose ticks are exactly `ticks` (plotters' own f64 axis picks
+/// fractional steps on short index ranges, e.g. 0.0, 0.5, 1.0 for ten points).
+struct TickedAxis {
+    linear: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl TickedAxis {
+    fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        TickedAxis {
+            linear: (lo..hi).into(),
+            ticks,
+        }
+    }
+
+    /// A value axis from `lo` to `hi` with round [`ticks`], and the step between them (for
+    /// [`tick_label`]).
+    fn values(lo: f64, hi: f64, whole: bool) -> (Self, f64) {
+        let (points, step) = ticks(lo, hi, whole);
+        (TickedAxis::new(lo, hi, points), step)
+    }
+}
+
+impl Ranged for TickedAxis {
+    type ValueType = f64;
+    // Labels come from each chart's own formatter; this only satisfies plotters' bound.
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Light (minor) grid lines are not drawn on these axes.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.linear.range()
+    }
+}
+
+/// Width in pixels for row labels left of a chart (bars, heatmap rows): room for the
+/// longest label at the tick font and for the axis title beside it.
+fn label_area(labels: &[&str]) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    (40 + 7 * longest).clamp(80, 360)
+}
+
+/// The middles 0.5, 1.5, ... of `n` unit slots: where a bar's or a cell's label goes.
+fn slot_middles(n: usize) -> Vec<f64> {
+    (0..n).map(|k| k as f64 + 0.5).collect()
+}
+
+/// The label of the slot whose middle is `at`; slots count from the top when `top_down`.
+fn slot_label(labels: &[&str], at: f64, top_down: bool) -> String {
+    let n = labels.len();
+    let k = at.floor() as usize;
+    match (k < n, top_down) {
+        (true, true) => labels[n - 1 - k].to_string(),
+        (true, false) => labels[k].to_string(),
+        (false, _) => String::new(),
+    }
+}
+
+fn all_whole(values: impl Iterator<Item = f64>) -> bool {
+    values.into_iter().all(|v| v.fract() == 0.0)
+}
+
 /// A line through `values[0], values[1], ...` against their index (e.g. singular values).
-pub fn line_chart(title: &str, values: &[f64]) -> Result<Chart> {
+///
+/// ```
+/// let chart = topicmod::plot::line_chart("Singular values", ("index i", "s_i"), &[5.0, 3.0, 1.0])?;
+/// assert!(chart.as_str().contains("index i"));
+/// # Ok::<(), topicmod::Error>(())
+/// ```
+pub fn line_chart(title: &str, axes: Axes, values: &[f64]) -> Result<Chart> {
     let xs: Vec<f64> = (0..values.len()).map(|i| i as f64).collect();
-    line_chart_xy(title, &xs, values)
+    line_chart_xy(title, axes, &xs, values)
 }
 
 /// A line through the points `(xs[i], ys[i])`.
-pub fn line_chart_xy(title: &str, xs: &[f64], ys: &[f64]) -> Result<Chart> {
+pub fn line_chart_xy(title: &str, axes: Axes, xs: &[f64], ys: &[f64]) -> Result<Chart> {
     if xs.len() != ys.len() {
         return Err(Error::ShapeMismatch(format!(
             "{} x values but {} y values",
@@ -154,13 +294,14 @@ pub fn line_chart_xy(title: &str, xs: &[f64], ys: &[f64]) -> Result<Chart> {
     check_finite("xs", xs)?;
     check_finite("ys", ys)?;
     let series = [(String::new(), xs.to_vec(), ys.to_vec())];
-    draw_lines(title, &series, false)
+    draw_lines(title, axes, &series, false)
 }
 
 /// Several lines on one pair of axes, with a legend: each series is `(name, ys)`, all
 /// plotted against the same `xs` (e.g. scores against the number of topics).
 pub fn multi_line_xy<S: AsRef<str>, V: AsRef<[f64]>>(
     title: &str,
+    axes: Axes,
     xs: &[f64],
     series: &[(S, V)],
 ) -> Result<Chart> {
@@ -182,12 +323,16 @@ pub fn multi_line_xy<S: AsRef<str>, V: AsRef<[f64]>>(
         check_finite("series", ys)?;
         all.push((name.as_ref().to_string(), xs.to_vec(), ys.to_vec()));
     }
-    draw_lines(title, &all, true)
+    draw_lines(title, axes, &all, true)
 }
 
 /// Several lines on one pair of axes, with a legend; each series is `(name, values)`
 /// plotted against its index.
-pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(title: &str, series: &[(S, V)]) -> Result<Chart> {
+pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(
+    title: &str,
+    axes: Axes,
+    series: &[(S, V)],
+) -> Result<Chart> {
     if series.is_empty() {
         return Err(Error::param("series", "no series to plot"));
     }
@@ -198,7 +343,7 @@ pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(title: &str, series: &[(S, V)]
         let xs: Vec<f64> = (0..ys.len()).map(|i| i as f64).collect();
         all.push((name.as_ref().to_string(), xs, ys.to_vec()));
     }
-    draw_lines(title, &all, true)
+    draw_lines(title, axes, &all, true)
 }
 
 /// Most points a drawn line keeps; longer series are thinned to a min/max envelope.
@@ -240,20 +385,26 @@ fn thin(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
-fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool) -> Result<Chart> {
+fn draw_lines(
+    title: &str,
+    axes: Axes,
+    series: &[(String, Vec<f64>, Vec<f64>)],
+    legend: bool,
+) -> Result<Chart> {
     let (x0, x1) = padded_range(series.iter().flat_map(|s| s.1.iter().copied()));
     let (y0, y1) = padded_range(series.iter().flat_map(|s| s.2.iter().copied()));
+    let whole_x = all_whole(series.iter().flat_map(|s| s.1.iter().copied()));
+    let (x_axis, x_step) = TickedAxis::values(x0, x1, whole_x);
+    let (y_axis, y_step) = TickedAxis::values(y0, y1, false);
     render(SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(plot_err)?;
+        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
         chart
             .configure_mesh()
-            .max_light_lines(1)
+            .x_label_formatter(&|v| tick_label(*v, x_step))
+            .y_label_formatter(&|v| tick_label(*v, y_step))
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .axis_desc_style(AXIS_TITLE_FONT)
             .draw()
             .map_err(plot_err)?;
         for (i, (name, xs, ys)) in series.iter().enumerate() {
@@ -281,14 +432,20 @@ fn draw_lines(title: &str, series: &[(String, Vec<f64>, Vec<f64>)], legend: bool
 }
 
 /// Horizontal bars, one per label, top to bottom in the given order
-/// (e.g. a topic's top words and their weights).
-pub fn bar_chart<S: AsRef<str>>(title: &str, labels: &[S], values: &[f64]) -> Result<Chart> {
+/// (e.g. a topic's top words and their weights). `axes` titles the value axis (x) and the
+/// label axis (y).
+pub fn bar_chart<S: AsRef<str>>(
+    title: &str,
+    axes: Axes,
+    labels: &[S],
+    values: &[f64],
+) -> Result<Chart> {
     // The drawing happens in non-generic code, compiled once (optimized) in this crate.
     let labels: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
-    draw_bars(title, &labels, values)
+    draw_bars(title, axes, &labels, values)
 }
 
-fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
+fn draw_bars(title: &str, axes: Axes, labels: &[&str], values: &[f64]) -> Result<Chart> {
     if labels.len() != values.len() {
         return Err(Error::ShapeMismatch(format!(
             "{} labels but {} values",
@@ -302,37 +459,28 @@ fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
     let hi = values.iter().copied().fold(0.0_f64, f64::max);
     let span = if hi > lo { hi - lo } else { 1.0 };
     let (x0, x1) = (lo - 0.02 * span * (lo < 0.0) as u8 as f64, hi + 0.05 * span);
-    let height = (90 + 26 * n as u32).clamp(200, 1200);
+    let height = (110 + 26 * n as u32).clamp(220, 800);
     render((SIZE.0, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(120)
-            .build_cartesian_2d(x0..x1, (0..n).into_segmented())
-            .map_err(plot_err)?;
+        // Bar i fills the slot from row n-1-i to n-i (the first label on top), and its label
+        // sits at the slot's middle.
+        let rows = TickedAxis::new(0.0, n as f64, slot_middles(n));
+        let (values_axis, step) = TickedAxis::values(x0, x1, false);
+        let mut chart = framed(root, title, (48, label_area(labels)), values_axis, rows)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                // Bar i sits at row n-1-i so that the first label is on top.
-                SegmentValue::CenterOf(k) if *k < n => labels[n - 1 - *k].to_string(),
-                _ => String::new(),
-            })
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .axis_desc_style(AXIS_TITLE_FONT)
+            .x_label_formatter(&|v| tick_label(*v, step))
+            .y_label_formatter(&|v| slot_label(labels, *v, true))
             .draw()
             .map_err(plot_err)?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                let row = n - 1 - i;
+                let row = (n - 1 - i) as f64;
                 let (a, b) = if v >= 0.0 { (0.0, v) } else { (v, 0.0) };
-                let mut bar = Rectangle::new(
-                    [
-                        (a, SegmentValue::Exact(row)),
-                        (b, SegmentValue::Exact(row + 1)),
-                    ],
-                    BLUE.mix(0.7).filled(),
-                );
+                let mut bar = Rectangle::new([(a, row), (b, row + 1.0)], BLUE.mix(0.7).filled());
                 bar.set_margin(3, 3, 0, 0);
                 bar
             }))
@@ -343,20 +491,22 @@ fn draw_bars(title: &str, labels: &[&str], values: &[f64]) -> Result<Chart> {
 
 /// A table of numbers as a grid of cells, darker for larger values, each cell labeled with
 /// its value (e.g. a contingency table: true groups as rows, topics as columns). The first
-/// row is drawn on top.
+/// row is drawn on top; `axes` titles the columns (x) and the rows (y).
 pub fn heatmap<R: AsRef<str>, C: AsRef<str>>(
     title: &str,
+    axes: Axes,
     row_labels: &[R],
     col_labels: &[C],
     values: &ndarray::Array2<f64>,
 ) -> Result<Chart> {
     let rows: Vec<&str> = row_labels.iter().map(AsRef::as_ref).collect();
     let cols: Vec<&str> = col_labels.iter().map(AsRef::as_ref).collect();
-    draw_heatmap(title, &rows, &cols, values.view())
+    draw_heatmap(title, axes, &rows, &cols, values.view())
 }
 
 fn draw_heatmap(
     title: &str,
+    axes: Axes,
     rows: &[&str],
     cols: &[&str],
     values: ndarray::ArrayView2<f64>,
@@ -373,32 +523,26 @@ fn draw_heatmap(
     check_finite("values", &flat)?;
     let max = flat.iter().copied().fold(0.0_f64, f64::max);
     let scale = if max > 0.0 { max } else { 1.0 };
-    let width = (200 + 130 * nc as u32).clamp(420, 1100);
-    let height = (110 + 48 * nr as u32).clamp(240, 900);
+    let width = (230 + 130 * nc as u32).clamp(420, 960);
+    let height = (130 + 48 * nr as u32).clamp(260, 800);
     render((width, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(170)
-            // A segmented range 0..n has n + 1 cells; 0..n-1 has the n we draw.
-            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
-            .map_err(plot_err)?;
+        // Cell (i, j) fills the unit square from (j, nr-1-i): the first row on top.
+        let mut chart = framed(
+            root,
+            title,
+            (56, label_area(rows)),
+            TickedAxis::new(0.0, nc as f64, slot_middles(nc)),
+            TickedAxis::new(0.0, nr as f64, slot_middles(nr)),
+        )?;
         chart
             .configure_mesh()
             .disable_mesh()
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .axis_desc_style(AXIS_TITLE_FONT)
             .label_style(("sans-serif", 15))
-            .x_labels(nc)
-            .y_labels(nr)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(j) if *j < nc => cols[*j].to_string(),
-                _ => String::new(),
-            })
-            .y_label_formatter(&|v| match v {
-                // Row i sits at nr-1-i so that the first row is on top.
-                SegmentValue::CenterOf(k) if *k < nr => rows[nr - 1 - *k].to_string(),
-                _ => String::new(),
-            })
+            .x_label_formatter(&|v| slot_label(cols, *v, false))
+            .y_label_formatter(&|v| slot_label(rows, *v, true))
             .draw()
             .map_err(plot_err)?;
         let shade = |t: f64| {
@@ -407,14 +551,8 @@ fn draw_heatmap(
         };
         chart
             .draw_series(values.indexed_iter().map(|((i, j), &v)| {
-                let y = nr - 1 - i;
-                Rectangle::new(
-                    [
-                        (SegmentValue::Exact(j), SegmentValue::Exact(y)),
-                        (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
-                    ],
-                    shade(v / scale).filled(),
-                )
+                let (x, y) = (j as f64, (nr - 1 - i) as f64);
+                Rectangle::new([(x, y), (x + 1.0, y + 1.0)], shade(v / scale).filled())
             }))
             .map_err(plot_err)?;
         chart
@@ -428,22 +566,16 @@ fn draw_heatmap(
                 } else {
                     format!("{v:.2}")
                 };
-                Text::new(
-                    label,
-                    (
-                        SegmentValue::CenterOf(j),
-                        SegmentValue::CenterOf(nr - 1 - i),
-                    ),
-                    style,
-                )
+                Text::new(label, (j as f64 + 0.5, (nr - 1 - i) as f64 + 0.5), style)
             }))
             .map_err(plot_err)?;
         Ok(())
     })
 }
 
-/// Counts of `values` in `bins` equal-width bins between their min and max.
-pub fn histogram(title: &str, values: &[f64], bins: usize) -> Result<Chart> {
+/// Counts of `values` in `bins` equal-width bins between their min and max; `axes.1`
+/// titles the count axis (e.g. "posts").
+pub fn histogram(title: &str, axes: Axes, values: &[f64], bins: usize) -> Result<Chart> {
     if bins == 0 {
         return Err(Error::param("bins", "need at least one bin"));
     }
@@ -465,17 +597,17 @@ pub fn histogram(title: &str, values: &[f64], bins: usize) -> Result<Chart> {
     }
     let top = *counts.iter().max().unwrap_or(&1) as f64;
     render(SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(lo..lo + width * bins as f64, 0.0..top * 1.08)
-            .map_err(plot_err)?;
+        let (x_axis, x_step) = TickedAxis::values(lo, lo + width * bins as f64, false);
+        let (y_axis, y_step) = TickedAxis::values(0.0, top * 1.08, true);
+        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .y_desc("count")
+            .x_label_formatter(&|v| tick_label(*v, x_step))
+            .y_label_formatter(&|v| tick_label(*v, y_step))
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .axis_desc_style(AXIS_TITLE_FONT)
             .draw()
             .map_err(plot_err)?;
         chart
@@ -497,6 +629,7 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 /// SVG as an image) and in the HTML export. Viewers without SMIL show the last frame.
 pub fn animate_line_fit(
     title: &str,
+    axes: Axes,
     xs: &[f64],
     ys: &[f64],
     frames: &[(f64, f64)],
@@ -529,16 +662,16 @@ pub fn animate_line_fit(
     let mut lines: Vec<(i32, i32, i32, i32)> = Vec::with_capacity(frames.len());
     let mut clip = (0, 0, 0, 0);
     let mut chart_svg = render(SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(plot_err)?;
+        let (x_axis, x_step) = TickedAxis::values(x0, x1, false);
+        let (y_axis, y_step) = TickedAxis::values(y0, y1, false);
+        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
         chart
             .configure_mesh()
-            .max_light_lines(1)
+            .x_label_formatter(&|v| tick_label(*v, x_step))
+            .y_label_formatter(&|v| tick_label(*v, y_step))
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .axis_desc_style(AXIS_TITLE_FONT)
             .draw()
             .map_err(plot_err)?;
         chart
@@ -660,6 +793,7 @@ mod tests {
         let v = ndarray::array![[12.0, 0.0, 3.0], [1.0, 40.0, 2.0]];
         let c = heatmap(
             "groups x topics",
+            ("topic", "newsgroup"),
             &["alt.atheism", "sci.space"],
             &["t0", "t1", "t2"],
             &v,
@@ -679,9 +813,9 @@ mod tests {
             assert!(texts.contains(&label), "{label} missing in {s}");
         }
         assert!(count(&s, "<rect") >= 6);
-        assert!(heatmap("x", &["a"], &["t0", "t1", "t2"], &v).is_err());
+        assert!(heatmap("x", ("c", "r"), &["a"], &["t0", "t1", "t2"], &v).is_err());
         let bad = ndarray::array![[f64::NAN]];
-        assert!(heatmap("x", &["a"], &["b"], &bad).is_err());
+        assert!(heatmap("x", ("c", "r"), &["a"], &["b"], &bad).is_err());
     }
 
     #[test]
@@ -689,19 +823,20 @@ mod tests {
         let xs = [4.0, 5.0, 6.0];
         let c = multi_line_xy(
             "scores by k",
+            ("k", "score"),
             &xs,
             &[("NMI", [0.3, 0.4, 0.35]), ("ARI", [0.2, 0.3, 0.1])],
         )
         .unwrap();
         assert!(count(&c.to_svg_string(), "<polyline") >= 2);
         assert!(c.to_svg_string().contains("NMI"));
-        assert!(multi_line_xy("x", &xs, &[("a", [1.0, 2.0])]).is_err());
-        assert!(multi_line_xy::<&str, [f64; 3]>("x", &xs, &[]).is_err());
+        assert!(multi_line_xy("x", ("k", "s"), &xs, &[("a", [1.0, 2.0])]).is_err());
+        assert!(multi_line_xy::<&str, [f64; 3]>("x", ("k", "s"), &xs, &[]).is_err());
     }
 
     #[test]
     fn line_chart_is_an_svg_with_a_polyline_and_title() {
-        let c = line_chart("singular values", &[5.0, 3.0, 1.0, 0.5]).unwrap();
+        let c = line_chart("singular values", ("i", "s_i"), &[5.0, 3.0, 1.0, 0.5]).unwrap();
         let s = c.to_svg_string();
         assert!(s.contains("<svg"));
         assert!(s.trim_end().ends_with("</svg>"));
@@ -712,12 +847,12 @@ mod tests {
     #[test]
     fn xy_needs_matching_lengths_and_finite_data() {
         assert!(matches!(
-            line_chart_xy("t", &[1.0, 2.0], &[1.0]),
+            line_chart_xy("t", ("x", "y"), &[1.0, 2.0], &[1.0]),
             Err(Error::ShapeMismatch(_))
         ));
-        assert!(line_chart("t", &[]).is_err());
-        assert!(line_chart("t", &[1.0, f64::NAN]).is_err());
-        let c = line_chart_xy("xy", &[0.0, 1.0, 2.0], &[1.0, 1.0, 1.0]).unwrap();
+        assert!(line_chart("t", ("x", "y"), &[]).is_err());
+        assert!(line_chart("t", ("x", "y"), &[1.0, f64::NAN]).is_err());
+        let c = line_chart_xy("xy", ("x", "y"), &[0.0, 1.0, 2.0], &[1.0, 1.0, 1.0]).unwrap();
         assert!(c.as_str().contains("<polyline"));
     }
 
@@ -729,7 +864,7 @@ mod tests {
         let pts = thin(&xs, &ys);
         assert!(pts.len() <= MAX_LINE_POINTS);
         assert!(pts.contains(&(12_345.0, 9.0)));
-        let c = line_chart("long", &ys).unwrap();
+        let c = line_chart("long", ("x", "y"), &ys).unwrap();
         assert!(c.as_str().len() < 100_000);
     }
 
@@ -737,6 +872,7 @@ mod tests {
     fn multi_line_draws_each_series_and_a_legend() {
         let c = multi_line(
             "errors",
+            ("step", "error"),
             &[
                 ("dense", vec![3.0, 2.0, 1.0]),
                 ("sparse", vec![3.0, 1.5, 0.5]),
@@ -747,35 +883,41 @@ mod tests {
         // Two data lines plus two legend samples.
         assert!(count(s, "<polyline") >= 2);
         assert!(s.contains("dense") && s.contains("sparse"));
-        assert!(multi_line::<&str, Vec<f64>>("e", &[]).is_err());
+        assert!(multi_line::<&str, Vec<f64>>("e", ("x", "y"), &[]).is_err());
     }
 
     #[test]
     fn bar_chart_has_one_rect_per_bar_and_all_labels() {
         let words = ["jpeg", "image", "gif", "file"];
-        let c = bar_chart("top words", &words, &[4.0, 3.0, 2.5, 1.0]).unwrap();
+        let c = bar_chart(
+            "top words",
+            ("weight", "word"),
+            &words,
+            &[4.0, 3.0, 2.5, 1.0],
+        )
+        .unwrap();
         let s = c.as_str();
         for w in words {
             assert!(s.contains(w), "missing label {w}");
         }
         // Background + 4 bars at least.
         assert!(count(s, "<rect") >= 5);
-        assert!(bar_chart("x", &["a"], &[1.0, 2.0]).is_err());
+        assert!(bar_chart("x", ("v", "l"), &["a"], &[1.0, 2.0]).is_err());
     }
 
     #[test]
     fn histogram_counts_into_bins() {
         let data: Vec<f64> = (0..100).map(|i| (i % 10) as f64 / 10.0).collect();
-        let c = histogram("ratios", &data, 5).unwrap();
+        let c = histogram("ratios", ("ratio", "pairs"), &data, 5).unwrap();
         let s = c.as_str();
         assert!(s.contains("ratios"));
         assert!(count(s, "<rect") >= 6);
         assert!(matches!(
-            histogram("h", &data, 0),
+            histogram("h", ("x", "n"), &data, 0),
             Err(Error::InvalidParameter { .. })
         ));
         // A constant sample still plots.
-        assert!(histogram("h", &[1.0; 4], 3).is_ok());
+        assert!(histogram("h", ("x", "n"), &[1.0; 4], 3).is_ok());
     }
 
     #[test]
@@ -783,7 +925,7 @@ mod tests {
         let xs: Vec<f64> = (0..20).map(|i| i as f64 / 20.0).collect();
         let ys: Vec<f64> = xs.iter().map(|x| 3.0 * x + 8.0).collect();
         let frames: Vec<(f64, f64)> = (0..5).map(|i| (i as f64 * 0.75, i as f64 * 2.0)).collect();
-        let c = animate_line_fit("fit", &xs, &ys, &frames, 200).unwrap();
+        let c = animate_line_fit("fit", ("x", "y"), &xs, &ys, &frames, 200).unwrap();
         let s = c.as_str();
         assert_eq!(count(s, "class=\"tm-frame\""), 5);
         assert_eq!(count(s, "<animate "), 5);
@@ -794,8 +936,8 @@ mod tests {
         assert!(!s.contains("<script"));
         let close = s.rfind("</svg>").unwrap();
         assert!(s[..close].rfind("tm-frames").is_some());
-        assert!(animate_line_fit("fit", &xs, &ys, &[], 200).is_err());
-        assert!(animate_line_fit("fit", &xs, &ys, &frames, 0).is_err());
+        assert!(animate_line_fit("fit", ("x", "y"), &xs, &ys, &[], 200).is_err());
+        assert!(animate_line_fit("fit", ("x", "y"), &xs, &ys, &frames, 0).is_err());
     }
 
     #[test]
@@ -804,7 +946,7 @@ mod tests {
             .iter()
             .map(|&k| {
                 let v: Vec<f64> = (0..k).map(|i| (k - i) as f64).collect();
-                (format!("k = {k}"), line_chart("s", &v).unwrap())
+                (format!("k = {k}"), line_chart("s", ("i", "s"), &v).unwrap())
             })
             .collect();
         let h = slider("k", &frames, 1).unwrap();
@@ -818,12 +960,101 @@ mod tests {
         assert!(slider("k", &[], 0).is_err());
     }
 
+    /// The text of every `<text>` element of an SVG.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                Some(
+                    t.split_once('>')?
+                        .1
+                        .split_once("</text>")?
+                        .0
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_chart_shows_its_axis_titles() {
+        let v = [3.0, 2.0, 1.0];
+        let axes = ("index i", "value v");
+        let charts = [
+            line_chart("t", axes, &v).unwrap(),
+            multi_line("t", axes, &[("a", v)]).unwrap(),
+            multi_line_xy("t", axes, &[1.0, 2.0, 3.0], &[("a", v)]).unwrap(),
+            bar_chart("t", axes, &["a", "b", "c"], &v).unwrap(),
+            histogram("t", axes, &v, 2).unwrap(),
+            heatmap("t", axes, &["r"], &["c"], &ndarray::array![[1.0]]).unwrap(),
+            animate_line_fit("t", axes, &v, &v, &[(1.0, 0.0)], 100).unwrap(),
+        ];
+        for (k, c) in charts.iter().enumerate() {
+            let t = texts(c.as_str());
+            assert!(
+                t.iter().any(|s| s == axes.0) && t.iter().any(|s| s == axes.1),
+                "chart {k} lacks an axis title: {t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn index_axes_have_whole_number_ticks() {
+        for n in [2usize, 3, 7, 10, 11, 45, 2034] {
+            let (lo, hi) = padded_range((0..n).map(|i| i as f64));
+            let (ticks, step) = ticks(lo, hi, true);
+            assert!(step >= 1.0, "n = {n}: step {step}");
+            assert!(ticks.iter().all(|t| t.fract() == 0.0), "n = {n}: {ticks:?}");
+            assert!((2..=11).contains(&ticks.len()), "n = {n}: {ticks:?}");
+            // The chart's x labels are those ticks, written as whole numbers.
+            let v: Vec<f64> = (0..n).map(|i| (n - i) as f64 + 0.25).collect();
+            let svg = line_chart("s", ("index", "value"), &v).unwrap();
+            let t = texts(svg.as_str());
+            for tick in &ticks {
+                let label = tick_label(*tick, step);
+                assert!(!label.contains('.'), "{label}");
+                assert!(t.contains(&label), "n = {n}: no x label {label} in {t:?}");
+            }
+        }
+        // A real-valued axis keeps fractional ticks, with the decimals they need.
+        let (t, step) = ticks(0.0, 1.0, false);
+        assert!((step - 0.1).abs() < 1e-12, "{step}");
+        assert_eq!(tick_label(t[3], step), "0.3");
+        assert_eq!(tick_label(2.0, 0.5), "2.0");
+    }
+
+    #[test]
+    fn bars_fill_the_chart_without_an_empty_slot() {
+        for n in [1usize, 4, 12] {
+            let labels: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+            let values: Vec<f64> = (0..n).map(|i| (i + 1) as f64).collect();
+            let c = bar_chart("t", ("weight", "word"), &labels, &values).unwrap();
+            let s = c.as_str();
+            // Bars are the filled rectangles after the background; each is one slot high
+            // less its 3 px margins, so n slots should fill the plotting area.
+            let heights: Vec<f64> = s
+                .split("<rect")
+                .skip(2)
+                .filter_map(|r| r.split("height=\"").nth(1)?.split('"').next()?.parse().ok())
+                .collect();
+            assert_eq!(heights.len(), n, "{s}");
+            let covered: f64 = heights.iter().map(|h| h + 6.0).sum();
+            let total = (110 + 26 * n as u32).clamp(220, 800) as f64;
+            let plot_height = total - 2.0 * 12.0 - 48.0 - 30.0; // margins, x labels, caption
+            assert!(
+                covered > 0.9 * plot_height,
+                "n = {n}: bars cover {covered} px of about {plot_height} (an empty slot?)"
+            );
+        }
+    }
+
     #[test]
     fn save_writes_the_svg() {
         let dir = std::env::temp_dir().join(format!("topicmod-plot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.svg");
-        let c = line_chart("saved", &[1.0, 2.0]).unwrap();
+        let c = line_chart("saved", ("x", "y"), &[1.0, 2.0]).unwrap();
         c.save(&path).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), c.to_svg_string());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -29,15 +29,18 @@ from pathlib import Path
 MATHJAX_DIR = "mathjax"
 # The package ships one combined configuration (TeX and MathML input, HTML-CSS output)
 # and, to stay small, only the STIX-Web fonts, while MathJax looks for its TeX fonts by
-# default (without them accents land in the wrong place). So we add a configuration file of
-# our own that names the STIX-Web fonts. `Safe` keeps formulas from carrying links or
+# default (without them accents land in the wrong place). Web fonts do not work from disk
+# either: Chromium refuses a file:// page's font requests (its origin is opaque), and
+# before loading any web font MathJax 2 probes with a font at `about:blank`, which Chromium
+# reports as a console error on every page. So our configuration file tells MathJax to set
+# formulas in the fonts the system has (no web fonts): the same look from disk and from a
+# web host, and a page with no console error. `Safe` keeps formulas from carrying links or
 # styles of their own, as nbconvert's default does.
 LOCAL_CONFIG_NAME = "local/topicmod"
 LOCAL_CONFIG_FILE = f"config/{LOCAL_CONFIG_NAME}.js"  # inside the copy
-LOCAL_CONFIG = f"""// Written by scripts/html_export.py: use the fonts this copy of MathJax ships.
+LOCAL_CONFIG = f"""// Written by scripts/html_export.py: set formulas in the system's fonts (no web fonts).
 MathJax.Hub.Config({{
-  "HTML-CSS": {{availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}},
-  SVG: {{font: "STIX-Web"}}
+  "HTML-CSS": {{availableFonts: [], preferredFont: null, webFont: null, imageFont: null}}
 }});
 MathJax.Ajax.loadComplete("[MathJax]/{LOCAL_CONFIG_FILE}");
 """
@@ -87,27 +90,54 @@ def local_mathjax(out_dir: Path) -> str | None:
     return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
 
 
-def export_html(nb, path: Path) -> None:
-    """Write `nb` as an HTML page at `path` (atomically), with MathJax from a local copy
-    beside it when the package is installed."""
+# nbconvert's page loads require.js from a CDN for Jupyter widgets, which the lesson does not
+# use; offline the request fails (a console error) and the page waits on it.
+REQUIRE_JS = re.compile(r'<script src="https://[^"]*/require(\.min)?\.js"></script>\s*')
+
+
+def notebook_title(nb, fallback: str) -> str:
+    """The text of the notebook's first Markdown heading, or `fallback`."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip().replace("`", "")
+    return fallback
+
+
+def export_html(nb, path: Path, *, head: str = "", top: str = "", bottom: str = "") -> None:
+    """Write `nb` as an HTML page at `path` (atomically), titled by its first heading, with
+    MathJax from a local copy beside it when the package is installed and no script from
+    the network. `head`, `top` and `bottom` are HTML added to the page's head and to the
+    start and end of its body (the website's styles and navigation)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter()
     url = local_mathjax(path.parent)
     if url is not None:
         exporter.mathjax_url = url
-    body, _ = exporter.from_notebook_node(nb)
+    resources = {"metadata": {"name": notebook_title(nb, path.stem)}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = REQUIRE_JS.sub("", body, count=1)
+    if head:
+        body = body.replace("</head>", head + "\n</head>", 1)
+    if top:
+        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + top, body, count=1)
+    if bottom:
+        i = body.rfind("</body>")
+        body = body[:i] + bottom + "\n" + body[i:]
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(path)
 
 
 SCRIPT_SRC = re.compile(r"<script[^>]*\ssrc=\"([^\"]+)\"", re.IGNORECASE)
+NETWORK = re.compile(r"^[a-z][a-z0-9+.-]*:|^//", re.IGNORECASE)
 
 
 def check_math(html: Path) -> list[str]:
-    """Problems with how the page at `html` loads MathJax: from a network address, or from
-    a local path that does not exist. A page without MathJax has none."""
+    """Problems with how the page at `html` loads its scripts: MathJax from a network
+    address or from a local path that does not exist, any other script from the network."""
     text = html.read_text(encoding="utf-8")
     problems = []
     for src in SCRIPT_SRC.findall(text):
@@ -119,6 +149,10 @@ def check_math(html: Path) -> list[str]:
                             "formulas show as raw TeX offline")
         elif not (html.parent / path).is_file():
             problems.append(f"{html.name} loads MathJax from {path}, which is not there")
+    for src in SCRIPT_SRC.findall(text):
+        if "mathjax" not in src.lower() and NETWORK.match(src):
+            problems.append(f"{html.name} loads a script from the network ({src}): "
+                            "the page is not self-contained")
     return problems
 
 
@@ -142,14 +176,20 @@ def self_test() -> None:
         assert len(check_math(page("proto.html", "//cdn.example/MathJax.js"))) == 1
         missing = check_math(page("missing.html", "mathjax/MathJax.js?config=x"))
         assert len(missing) == 1 and "not there" in missing[0], missing
-        assert check_math(page("other.html", "https://example.org/require.js")) == []
+        other = check_math(page("other.html", "https://example.org/require.js"))
+        assert len(other) == 1 and "self-contained" in other[0], other
 
         if mathjax_source() is None:
             sys.exit("self-test: jupyter-server-mathjax is not installed (scripts/setup installs it)")
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$L(a, b) = a^2$")])
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A `loss`\n\n$L(a, b) = a^2$")])
         out = d / "nb.html"
-        export_html(nb, out)
+        export_html(nb, out, head="<style>/*h*/</style>", top="<nav>top</nav>", bottom="<nav>end</nav>")
         assert check_math(out) == [], check_math(out)
+        text = out.read_text(encoding="utf-8")
+        assert "<title>A loss</title>" in text, text[:400]
+        assert "require" not in SCRIPT_SRC.pattern and not re.search(r"require(\.min)?\.js", text)
+        assert text.index("<style>/*h*/</style>") < text.index("</head>")
+        assert text.index("<nav>top</nav>") < text.index("A <code>loss</code>") < text.index("<nav>end</nav>")
         assert f'src="{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"' in out.read_text(encoding="utf-8")
         assert (d / MATHJAX_DIR / LOCAL_CONFIG_FILE).read_text() == LOCAL_CONFIG
         assert not list(d.glob(f".{MATHJAX_DIR}.tmp.*"))

@@ -5,13 +5,17 @@ Source format: plain Markdown. Each fenced block opened with ```rust becomes a c
 cell; the text between blocks becomes Markdown cells (a line holding only `+++`
 splits Markdown into separate cells). A block opened with ```rust chart is a cell that
 renders one inline chart; their count goes to the notebook metadata
-`topicmod.expects_charts`.
+`topicmod.expects_charts`. Lines of the form `<!-- summary: ... -->` and
+`<!-- device: ... -->` (outside code) become the metadata `topicmod.summary` (one line on
+what the notebook teaches) and `topicmod.device` (what it runs on), which the course
+website's outline shows; they are not part of any cell.
 
     python scripts/make_notebooks.py             # all notebooks
     python scripts/make_notebooks.py 02 05       # only those whose name starts so
     python scripts/make_notebooks.py --clean 02  # drop all outputs
 
-Outputs of code cells whose source did not change are kept unless --clean is given.
+Outputs (and execution times) of code cells whose source did not change are kept unless
+--clean is given.
 
 Only the standard library is needed. Executing is a separate step (nbconvert).
 """
@@ -25,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "scripts", "notebooks")
 OUT = os.path.join(ROOT, "notebooks")
 FENCE = re.compile(r"^```rust(?:\s+(chart))?\s*$")
+META = re.compile(r"^<!--\s*(summary|device):\s*(.*?)\s*-->\s*$")
 
 KERNELSPEC = {"name": "topicmod-rust", "display_name": "Rust (topicmod)", "language": "rust"}
 LANGUAGE_INFO = {
@@ -49,6 +54,7 @@ def lines_to_source(lines):
 
 def parse(path):
     cells, md, code, in_code, charts, chart_cell = [], [], [], False, 0, False
+    site_meta = {}  # summary and device, for the website's outline
 
     def flush_md():
         nonlocal md
@@ -65,6 +71,9 @@ def parse(path):
                     in_code, code, chart_cell = True, [], bool(m.group(1))
                 elif raw.strip() == "+++":
                     flush_md()
+                elif META.match(raw):
+                    key, value = META.match(raw).groups()
+                    site_meta[key] = value
                 else:
                     md.append(raw)
             elif raw.strip() == "```":
@@ -85,11 +94,11 @@ def parse(path):
     if in_code:
         raise SystemExit(f"{path}: unclosed ```rust block")
     flush_md()
-    return cells, charts
+    return cells, charts, site_meta
 
 
 def build(name, keep):
-    cells, charts = parse(os.path.join(SRC, name + ".md"))
+    cells, charts, site_meta = parse(os.path.join(SRC, name + ".md"))
     target = os.path.join(OUT, name + ".ipynb")
     if keep and os.path.exists(target):
         with open(target, encoding="utf-8") as f:
@@ -103,6 +112,9 @@ def build(name, keep):
                 if o is not None:
                     c["outputs"] = o.get("outputs", [])
                     c["execution_count"] = o.get("execution_count")
+                    # When it ran (the website's outline adds up the cells' run times).
+                    if "execution" in o.get("metadata", {}):
+                        c["metadata"]["execution"] = o["metadata"]["execution"]
     for i, c in enumerate(cells):
         c["id"] = f"{name[:2]}-{i:03d}"
     nb = {
@@ -110,7 +122,7 @@ def build(name, keep):
         "metadata": {
             "kernelspec": KERNELSPEC,
             "language_info": LANGUAGE_INFO,
-            "topicmod": {"expects_charts": charts},
+            "topicmod": {"expects_charts": charts, **site_meta},
         },
         "nbformat": 4,
         "nbformat_minor": 5,
