@@ -16,7 +16,7 @@
 //! | [`metrics`] | scores against true labels (purity, NMI, ARI) and topic coherence (NPMI) |
 //! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
 //! | [`randomized`] | randomized range finder and randomized SVD |
-//! | [`nmf`] | the scikit-learn-style `Nmf` estimator |
+//! | [`nmf`] | the scikit-learn-style `Nmf` and `MiniBatchNmf` estimators |
 //! | [`sgd`] | the lesson's gradient-descent NMF, dense and sparse-aware |
 //! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
 //! | [`rng`] | NumPy-compatible `RandomState` |

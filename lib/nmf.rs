@@ -28,13 +28,20 @@
 //! `X Y` and `Xᵀ Y`, and the loss is computed as `‖X‖² + tr(WᵀW HHᵀ) - 2 tr(Wᵀ X Hᵀ)`
 //! without forming `WH`. The other β losses (multiplicative updates only) work on a dense
 //! copy of `X`.
+//!
+//! [`MiniBatchNmf`] is scikit-learn's `MiniBatchNMF`: the same multiplicative updates on
+//! batches of rows, with an online update of `H`.
 
-use ndarray::{Array2, Axis, Zip};
+use ndarray::{Array2, ArrayView2, Axis, Zip};
 
 use crate::linop::{run_jobs, with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::randomized::randomized_svd;
 use crate::rng::{check_random_state, RandomState};
 use crate::{Error, Result};
+
+mod minibatch;
+mod minibatch_kernels;
+pub use minibatch::MiniBatchNmf;
 
 /// scikit-learn's small constant for the β-divergence updates (`float32` machine epsilon).
 const EPSILON: f64 = f32::EPSILON as f64;
@@ -415,17 +422,7 @@ impl Nmf {
         h: Array2<f64>,
         update_h: bool,
     ) -> Result<(Array2<f64>, Array2<f64>, usize)> {
-        let (m, n) = x.dims();
-        let alpha_h = match self.alpha_h {
-            AlphaH::Same => self.alpha_w,
-            AlphaH::Value(a) => a,
-        };
-        let reg = Regularization {
-            l1_w: n as f64 * self.alpha_w * self.l1_ratio,
-            l1_h: m as f64 * alpha_h * self.l1_ratio,
-            l2_w: n as f64 * self.alpha_w * (1.0 - self.l1_ratio),
-            l2_h: m as f64 * alpha_h * (1.0 - self.l1_ratio),
-        };
+        let reg = Regularization::new(x.dims(), self.alpha_w, self.alpha_h, self.l1_ratio);
         Ok(match self.solver {
             Solver::Cd => {
                 let mut rng = check_random_state(self.random_state);
@@ -457,7 +454,7 @@ impl Nmf {
     }
 }
 
-fn check_data<A: DataMatrix + ?Sized>(x: &A) -> Result<()> {
+pub(crate) fn check_data<A: DataMatrix + ?Sized>(x: &A) -> Result<()> {
     let (m, n) = x.dims();
     if m == 0 || n == 0 {
         return Err(Error::InvalidInput(format!("empty {m} x {n} matrix")));
@@ -587,11 +584,34 @@ pub fn initialize<A: DataMatrix + ?Sized>(
     Ok((w, h))
 }
 
-struct Regularization {
-    l1_w: f64,
-    l1_h: f64,
-    l2_w: f64,
-    l2_h: f64,
+/// The penalty weights as the updates use them: scaled by the number of features `n`
+/// (for `W`) and of samples `m` (for `H`).
+pub(crate) struct Regularization {
+    pub(crate) l1_w: f64,
+    pub(crate) l1_h: f64,
+    pub(crate) l2_w: f64,
+    pub(crate) l2_h: f64,
+}
+
+impl Regularization {
+    /// scikit-learn's `_compute_regularization` for an `m x n` matrix.
+    pub(crate) fn new(
+        (m, n): (usize, usize),
+        alpha_w: f64,
+        alpha_h: AlphaH,
+        l1_ratio: f64,
+    ) -> Self {
+        let alpha_h = match alpha_h {
+            AlphaH::Same => alpha_w,
+            AlphaH::Value(a) => a,
+        };
+        Regularization {
+            l1_w: n as f64 * alpha_w * l1_ratio,
+            l1_h: m as f64 * alpha_h * l1_ratio,
+            l2_w: n as f64 * alpha_w * (1.0 - l1_ratio),
+            l2_h: m as f64 * alpha_h * (1.0 - l1_ratio),
+        }
+    }
 }
 
 /// One coordinate-descent sweep over the columns of `W` (`rows x k`, row-major) for
@@ -753,7 +773,7 @@ fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize
 /// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of
 /// [`GRAM_BLOCK`] whose partial sums are added in block order, so the result does not
 /// depend on how many threads share the blocks.
-fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
+pub(crate) fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     let k = a.ncols();
     let a = a.as_standard_layout();
     let flat = a.as_slice().expect("standard layout is contiguous");
@@ -967,7 +987,7 @@ pub fn beta_divergence<A: DataMatrix + ?Sized>(
 }
 
 /// `X ∘ (WH)^(β-2)` with scikit-learn's clipping, dense.
-fn weighted_ratio(xd: &Array2<f64>, wh: &Array2<f64>, beta: f64) -> Array2<f64> {
+fn weighted_ratio(xd: ArrayView2<f64>, wh: &Array2<f64>, beta: f64) -> Array2<f64> {
     let mut out = wh.clone();
     Zip::from(&mut out).and(xd).for_each(|y, &xv| {
         if beta < 2.0 && *y < EPSILON {
@@ -997,6 +1017,119 @@ fn wh_pow(wh: &Array2<f64>, beta: f64) -> Array2<f64> {
     })
 }
 
+/// The exponent `γ` of the majorization-minimization updates (Févotte & Idier 2011):
+/// `1/(2-β)` for `β < 1`, `1/(β-1)` for `β > 2`, else 1.
+pub(crate) fn mm_gamma(beta: f64) -> f64 {
+    if beta < 1.0 {
+        1.0 / (2.0 - beta)
+    } else if beta > 2.0 {
+        1.0 / (beta - 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// Cached `(X Hᵀ, H Hᵀ)` of the Frobenius `W` update, valid while `X` and `H` stay fixed.
+pub(crate) type MuCache = Option<(Array2<f64>, Array2<f64>)>;
+
+/// Numerator and denominator of the multiplicative update of `W` (`W ← W ∘ (num/den)^γ`):
+/// `num = (X ∘ (WH)^(β-2)) Hᵀ`, `den = (WH)^(β-1) Hᵀ + l1 + l2 W` (`X Hᵀ` and `W HHᵀ` for
+/// Frobenius), with zeros of `den` replaced by `EPSILON`. `dense_x` is `X` itself, needed
+/// when `β ≠ 2`; the caller empties `cache` (or fills it with `X Hᵀ` and `H Hᵀ`) whenever `X`
+/// or `H` changes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mu_terms_w<A: DataMatrix + ?Sized>(
+    x: &A,
+    dense_x: Option<ArrayView2<f64>>,
+    w: &Array2<f64>,
+    h: &Array2<f64>,
+    beta: f64,
+    l1: f64,
+    l2: f64,
+    cache: &mut MuCache,
+) -> (Array2<f64>, Array2<f64>) {
+    let (numerator, mut denominator) = if let Some(xd) = dense_x {
+        let wh = w.dot(h);
+        let ratio = weighted_ratio(xd, &wh, beta);
+        let num = ratio.dot(&h.t());
+        let den = if beta == 1.0 {
+            let hs = h.sum_axis(Axis(1));
+            Array2::from_shape_fn(w.dim(), |(_, c)| hs[c])
+        } else {
+            wh_pow(&wh, beta).dot(&h.t())
+        };
+        (num, den)
+    } else {
+        if cache.is_none() {
+            let ht = h.t().as_standard_layout().into_owned();
+            *cache = Some((x.matmul(&ht.view()), gram(ht.view())));
+        }
+        let (xht, hht) = cache.as_ref().expect("filled above");
+        (xht.clone(), w.dot(hht))
+    };
+    if l1 > 0.0 {
+        denominator += l1;
+    }
+    if l2 > 0.0 {
+        denominator.scaled_add(l2, w);
+    }
+    denominator.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
+    (numerator, denominator)
+}
+
+/// Numerator and denominator of the multiplicative update of `H`:
+/// `num = Wᵀ (X ∘ (WH)^(β-2))`, `den = Wᵀ (WH)^(β-1) + l1 + l2 H` (`Wᵀ X` and `WᵀW H` for
+/// Frobenius), zeros of `den` replaced by `EPSILON`; `dense_x` as in [`mu_terms_w`].
+pub(crate) fn mu_terms_h<A: DataMatrix + ?Sized>(
+    x: &A,
+    dense_x: Option<ArrayView2<f64>>,
+    w: &Array2<f64>,
+    h: &Array2<f64>,
+    beta: f64,
+    l1: f64,
+    l2: f64,
+) -> (Array2<f64>, Array2<f64>) {
+    let (num, mut den) = if let Some(xd) = dense_x {
+        let wh = w.dot(h);
+        let ratio = weighted_ratio(xd, &wh, beta);
+        let num = w.t().dot(&ratio);
+        let den = if beta == 1.0 {
+            let mut ws = w.sum_axis(Axis(0));
+            ws.mapv_inplace(|a| if a == 0.0 { 1.0 } else { a });
+            Array2::from_shape_fn(h.dim(), |(r, _)| ws[r])
+        } else {
+            w.t().dot(&wh_pow(&wh, beta))
+        };
+        (num, den)
+    } else {
+        let num = x.t_matmul(&w.view()).reversed_axes();
+        let den = gram(w.view()).dot(h);
+        (num, den)
+    };
+    if l1 > 0.0 {
+        den += l1;
+    }
+    if l2 > 0.0 {
+        den.scaled_add(l2, h);
+    }
+    den.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
+    (num, den)
+}
+
+/// `factor ← factor ∘ (num / den)^γ`.
+pub(crate) fn mu_apply(
+    factor: &mut Array2<f64>,
+    mut num: Array2<f64>,
+    den: &Array2<f64>,
+    gamma: f64,
+) {
+    num /= den;
+    if gamma != 1.0 {
+        num.mapv_inplace(|d| d.powf(gamma));
+    }
+    *factor *= &num;
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
     x: &A,
@@ -1010,13 +1143,7 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
     verbose: bool,
 ) -> (Array2<f64>, Array2<f64>, usize) {
     let start = std::time::Instant::now();
-    let gamma = if beta < 1.0 {
-        1.0 / (2.0 - beta)
-    } else if beta > 2.0 {
-        1.0 / (beta - 1.0)
-    } else {
-        1.0
-    };
+    let gamma = mm_gamma(beta);
     let dense_x = if beta != 2.0 {
         Some(x.to_array())
     } else {
@@ -1025,76 +1152,19 @@ fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
     let error_at_init = beta_divergence(x, &w, &h, beta, true);
     let mut previous_error = error_at_init;
     // Frobenius caches, reused across iterations only while H stays fixed.
-    let mut cache: Option<(Array2<f64>, Array2<f64>)> = None;
+    let mut cache: MuCache = None;
     let mut n_iter = 0;
     for it in 1..=max_iter {
         n_iter = it;
-        // ---- W update
-        let (mut numerator, mut denominator) = if let Some(xd) = &dense_x {
-            let wh = w.dot(&h);
-            let ratio = weighted_ratio(xd, &wh, beta);
-            let num = ratio.dot(&h.t());
-            let den = if beta == 1.0 {
-                let hs = h.sum_axis(Axis(1));
-                Array2::from_shape_fn(w.dim(), |(_, c)| hs[c])
-            } else {
-                wh_pow(&wh, beta).dot(&h.t())
-            };
-            (num, den)
-        } else {
-            if cache.is_none() {
-                let ht = h.t().as_standard_layout().into_owned();
-                cache = Some((x.matmul(&ht.view()), gram(ht.view())));
-            }
-            let (xht, hht) = cache.as_ref().expect("filled above");
-            (xht.clone(), w.dot(hht))
-        };
-        if reg.l1_w > 0.0 {
-            denominator += reg.l1_w;
-        }
-        if reg.l2_w > 0.0 {
-            denominator.scaled_add(reg.l2_w, &w);
-        }
-        denominator.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
-        numerator /= &denominator;
-        if gamma != 1.0 {
-            numerator.mapv_inplace(|d| d.powf(gamma));
-        }
-        w *= &numerator;
+        let xd = dense_x.as_ref().map(|d| d.view());
+        let (num, den) = mu_terms_w(x, xd, &w, &h, beta, reg.l1_w, reg.l2_w, &mut cache);
+        mu_apply(&mut w, num, &den, gamma);
         if beta < 1.0 {
             w.mapv_inplace(|a| if a < f64::EPSILON { 0.0 } else { a });
         }
-        // ---- H update
         if update_h {
-            let (mut num, mut den) = if let Some(xd) = &dense_x {
-                let wh = w.dot(&h);
-                let ratio = weighted_ratio(xd, &wh, beta);
-                let num = w.t().dot(&ratio);
-                let den = if beta == 1.0 {
-                    let mut ws = w.sum_axis(Axis(0));
-                    ws.mapv_inplace(|a| if a == 0.0 { 1.0 } else { a });
-                    Array2::from_shape_fn(h.dim(), |(r, _)| ws[r])
-                } else {
-                    w.t().dot(&wh_pow(&wh, beta))
-                };
-                (num, den)
-            } else {
-                let num = x.t_matmul(&w.view()).reversed_axes();
-                let den = gram(w.view()).dot(&h);
-                (num, den)
-            };
-            if reg.l1_h > 0.0 {
-                den += reg.l1_h;
-            }
-            if reg.l2_h > 0.0 {
-                den.scaled_add(reg.l2_h, &h);
-            }
-            den.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
-            num /= &den;
-            if gamma != 1.0 {
-                num.mapv_inplace(|d| d.powf(gamma));
-            }
-            h *= &num;
+            let (num, den) = mu_terms_h(x, xd, &w, &h, beta, reg.l1_h, reg.l2_h);
+            mu_apply(&mut h, num, &den, gamma);
             cache = None;
             if beta <= 1.0 {
                 h.mapv_inplace(|a| if a < f64::EPSILON { 0.0 } else { a });

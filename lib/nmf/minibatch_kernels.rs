@@ -1,0 +1,362 @@
+//! The two inner loops of a [`super::MiniBatchNmf`] step on sparse data, written out (no
+//! `unsafe`):
+//!
+//! * [`online_update`]: the element-wise online update of `H` in one pass over `H`, the
+//!   running sums `A`, `B` and the step's terms, which also measures how far `H` moved and
+//!   refreshes the kept `Hᵀ` and `HHᵀ`. scikit-learn runs it as a chain of NumPy operations
+//!   on `k x n` arrays; done that way here too (one ndarray operation at a time, then the
+//!   norms, the transposed copy and `gram`) it was the largest cost of a step on the lesson
+//!   matrix after the sparse products. Each entry of `H`, `A` and `B` sees NumPy's
+//!   operations in NumPy's order; only the sums of squares and `HHᵀ` add up in another
+//!   order.
+//! * [`SerialBatch`]: the batch's sparse products on the calling thread.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::linop::{with_const_k, DataMatrix, LinearOperator};
+use crate::Csr;
+
+/// What one online update of `H` changed.
+pub(super) struct Moved {
+    /// `‖H_new - H_old‖²_F`.
+    pub diff_sq: f64,
+    /// `‖H_new‖²_F`.
+    pub norm_sq: f64,
+}
+
+/// For every entry of the `k x n` arrays, in this order (scikit-learn's `_multiplicative_update_h`
+/// with `A`, `B` and `ρ`, then the clipping of `_minibatch_step`):
+///
+/// ```text
+/// p = H^(1/γ);  A = A ρ + num p;  B = B ρ + den;  H = (A / B)^γ;  H = 0 where H < ε (β ≤ 1)
+/// ```
+///
+/// `num` and `den` may be in either memory order (the sparse path hands `num` over as the
+/// transpose of an `n x k` product). `A`, `B` and `H` are standard layout. When given, `ht`
+/// receives the new `Hᵀ` (`n x k`) and `HHᵀ` (`k x k`), both standard layout.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn online_update(
+    h: &mut Array2<f64>,
+    ht: Option<(&mut Array2<f64>, &mut Array2<f64>)>,
+    a: &mut Array2<f64>,
+    b: &mut Array2<f64>,
+    num: ArrayView2<f64>,
+    den: ArrayView2<f64>,
+    rho: f64,
+    gamma: f64,
+    clip: bool,
+) -> Moved {
+    let (k, n) = h.dim();
+    let hs = h.as_slice_mut().expect("H is standard layout");
+    let as_ = a.as_slice_mut().expect("A is standard layout");
+    let bs = b.as_slice_mut().expect("B is standard layout");
+    let mut moved = Moved {
+        diff_sq: 0.0,
+        norm_sq: 0.0,
+    };
+    let (nv, dv) = (Entries::of(num), Entries::of(den));
+    let mut hts = ht.map(|(t, g)| {
+        g.fill(0.0);
+        (
+            t.as_slice_mut().expect("Hᵀ is standard layout"),
+            g.as_slice_mut().expect("HHᵀ is standard layout"),
+        )
+    });
+    let p = Params { rho, gamma, clip };
+    // Blocks of columns, so that the block's part of every array stays in L1 while its
+    // rows are updated and then copied into Hᵀ.
+    let (mut nbuf, mut dbuf) = ([0.0; BLOCK], [0.0; BLOCK]);
+    for j0 in (0..n).step_by(BLOCK) {
+        let len = BLOCK.min(n - j0);
+        for t in 0..k {
+            let at = t * n + j0..t * n + j0 + len;
+            // this row's `num` and `den` as contiguous slices
+            let nr: &[f64] = match &nv.order {
+                Order::Rows(ns) => &ns[at.clone()],
+                Order::Cols(ns) => {
+                    for (d, &v) in nbuf.iter_mut().zip(ns[j0 * k + t..].iter().step_by(k)) {
+                        *d = v;
+                    }
+                    &nbuf[..len]
+                }
+                Order::Strided => {
+                    for (j, d) in nbuf[..len].iter_mut().enumerate() {
+                        *d = nv.view[[t, j0 + j]];
+                    }
+                    &nbuf[..len]
+                }
+            };
+            let dr: &[f64] = match &dv.order {
+                Order::Rows(ds) => &ds[at.clone()],
+                _ => {
+                    for (j, d) in dbuf[..len].iter_mut().enumerate() {
+                        *d = dv.view[[t, j0 + j]];
+                    }
+                    &dbuf[..len]
+                }
+            };
+            let (hr, ar, br) = (&mut hs[at.clone()], &mut as_[at.clone()], &mut bs[at]);
+            let (d, s) = row(hr, ar, br, nr, dr, p);
+            moved.diff_sq += d;
+            moved.norm_sq += s;
+        }
+        if let Some((hts, g)) = hts.as_mut() {
+            let block = &mut hts[j0 * k..(j0 + len) * k];
+            for t in 0..k {
+                let src = &hs[t * n + j0..t * n + j0 + len];
+                for (d, &v) in block[t..].iter_mut().step_by(k).zip(src) {
+                    *d = v;
+                }
+            }
+            with_const_k!(k, gram_add_fixed(block, g), gram_add_any(k, block, g));
+        }
+    }
+    if let Some((_, g)) = hts {
+        for p in 0..k {
+            for q in 0..p {
+                g[p * k + q] = g[q * k + p];
+            }
+        }
+    }
+    moved
+}
+
+/// Adds the upper triangle of `RᵀR` into `g` (`k x k`, row-major) for the rows `R` of a
+/// row-major block (`K` wide).
+fn gram_add_fixed<const K: usize>(block: &[f64], g: &mut [f64]) {
+    let mut acc = [[0.0; K]; K];
+    for r in block.chunks_exact(K) {
+        for p in 0..K {
+            for q in p..K {
+                acc[p][q] += r[p] * r[q];
+            }
+        }
+    }
+    for p in 0..K {
+        for q in p..K {
+            g[p * K + q] += acc[p][q];
+        }
+    }
+}
+
+fn gram_add_any(k: usize, block: &[f64], g: &mut [f64]) {
+    for r in block.chunks_exact(k) {
+        for p in 0..k {
+            for q in p..k {
+                g[p * k + q] += r[p] * r[q];
+            }
+        }
+    }
+}
+
+/// Columns per block of [`online_update`].
+const BLOCK: usize = 256;
+
+#[derive(Clone, Copy)]
+struct Params {
+    rho: f64,
+    gamma: f64,
+    clip: bool,
+}
+
+/// One row segment of [`online_update`] (at most [`BLOCK`] long); returns its
+/// `(Σ (H_new - H_old)², Σ H_new²)`.
+#[inline(always)]
+fn row(
+    h: &mut [f64],
+    a: &mut [f64],
+    b: &mut [f64],
+    num: &[f64],
+    den: &[f64],
+    p: Params,
+) -> (f64, f64) {
+    let len = h.len();
+    let (a, b, num, den) = (&mut a[..len], &mut b[..len], &num[..len], &den[..len]);
+    let mut old = [0.0; BLOCK];
+    let old = &mut old[..len];
+    old.copy_from_slice(h);
+    if p.gamma == 1.0 {
+        // the common case as plain element-wise loops (they vectorize)
+        for i in 0..len {
+            a[i] = a[i] * p.rho + num[i] * old[i];
+            b[i] = b[i] * p.rho + den[i];
+            h[i] = a[i] / b[i];
+        }
+    } else {
+        for i in 0..len {
+            a[i] = a[i] * p.rho + num[i] * old[i].powf(1.0 / p.gamma);
+            b[i] = b[i] * p.rho + den[i];
+            h[i] = (a[i] / b[i]).powf(p.gamma);
+        }
+    }
+    if p.clip {
+        for v in h.iter_mut() {
+            if *v < f64::EPSILON {
+                *v = 0.0;
+            }
+        }
+    }
+    // four partial sums, added at the end
+    let (mut diff, mut norm) = ([0.0; 4], [0.0; 4]);
+    let (hc, oc) = (h.chunks_exact(4), old.chunks_exact(4));
+    let (hrest, orest) = (hc.remainder(), oc.remainder());
+    for (hq, oq) in hc.zip(oc) {
+        for l in 0..4 {
+            diff[l] += (hq[l] - oq[l]) * (hq[l] - oq[l]);
+            norm[l] += hq[l] * hq[l];
+        }
+    }
+    for (&hv, &ov) in hrest.iter().zip(orest) {
+        diff[0] += (hv - ov) * (hv - ov);
+        norm[0] += hv * hv;
+    }
+    (
+        (diff[0] + diff[1]) + (diff[2] + diff[3]),
+        (norm[0] + norm[1]) + (norm[2] + norm[3]),
+    )
+}
+
+/// A `k x n` array with its memory order.
+struct Entries<'a> {
+    view: ArrayView2<'a, f64>,
+    order: Order<'a>,
+}
+
+enum Order<'a> {
+    /// Row-major `k x n`.
+    Rows(&'a [f64]),
+    /// Column-major, i.e. row-major `n x k`.
+    Cols(&'a [f64]),
+    Strided,
+}
+
+impl<'a> Entries<'a> {
+    fn of(view: ArrayView2<'a, f64>) -> Self {
+        let order = if let Some(s) = view.to_slice() {
+            Order::Rows(s)
+        } else if let Some(s) = view.reversed_axes().to_slice() {
+            Order::Cols(s)
+        } else {
+            Order::Strided
+        };
+        Entries { view, order }
+    }
+}
+
+/// A mini-batch of rows of a sparse matrix with its transpose, whose products run on the
+/// calling thread (row `i` of `A X` is `Σ_j A[i, j] X[j, :]` added in stored order, as in
+/// the crate's own kernels, so the values are the same).
+///
+/// The crate's sparse kernels share a product between threads once it has more than 2^17
+/// multiply-adds; a batch product on the lesson matrix (1024 rows, about 67 000 stored
+/// entries, `k = 5`) is just above that, and a fit makes two of them per step, 800 in all.
+/// Started that often, the threads cost more than they save, and on a busy machine far
+/// more: with two cores shared with other work the lesson fit took 1.25 s with them and
+/// 0.63 s without.
+pub(super) struct SerialBatch {
+    a: Csr,
+    at: Csr,
+}
+
+impl SerialBatch {
+    /// Rows `a` (row-major CSR) and their transpose.
+    pub(super) fn new(a: Csr) -> Self {
+        let at = a.transpose_view().to_csr();
+        SerialBatch { a, at }
+    }
+}
+
+/// `A X` for row-major CSR `A` (`m x n`) and `X` (`n x k`): row `i` is
+/// `Σ_j A[i, j] X[j, :]`, the terms added to zero in stored order.
+fn serial_product(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
+    let (m, k) = (a.rows(), x.ncols());
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().expect("standard layout is contiguous");
+    let ip = a.indptr();
+    let ip = ip.raw_storage();
+    let (ix, dv) = (a.indices(), a.data());
+    // every row is pushed once, so the output needs no zeroing first
+    let mut out = Vec::with_capacity(m * k);
+    with_const_k!(
+        k,
+        rows_fixed(ip, ix, dv, xs, &mut out),
+        rows_any(k, ip, ix, dv, xs, &mut out)
+    );
+    Array2::from_shape_vec((m, k), out).expect("m x k")
+}
+
+fn rows_fixed<const K: usize>(
+    ip: &[usize],
+    ix: &[usize],
+    dv: &[f64],
+    xs: &[f64],
+    out: &mut Vec<f64>,
+) {
+    let base = ip[0];
+    for w in ip.windows(2) {
+        // the sums in registers, stored once per row
+        let mut acc = [0.0; K];
+        for t in w[0] - base..w[1] - base {
+            let v = dv[t];
+            let xr: &[f64; K] = xs[ix[t] * K..][..K].try_into().expect("K wide");
+            for c in 0..K {
+                acc[c] += v * xr[c];
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+}
+
+fn rows_any(k: usize, ip: &[usize], ix: &[usize], dv: &[f64], xs: &[f64], out: &mut Vec<f64>) {
+    let base = ip[0];
+    let mut acc = vec![0.0; k];
+    for w in ip.windows(2) {
+        acc.fill(0.0);
+        for t in w[0] - base..w[1] - base {
+            let v = dv[t];
+            for (a, &xc) in acc.iter_mut().zip(&xs[ix[t] * k..][..k]) {
+                *a += v * xc;
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+}
+
+impl LinearOperator for SerialBatch {
+    fn dims(&self) -> (usize, usize) {
+        self.a.shape()
+    }
+    fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
+        serial_product(&self.a, x)
+    }
+    fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
+        serial_product(&self.at, x)
+    }
+    fn is_sparse(&self) -> bool {
+        true
+    }
+    fn as_operator(&self) -> &dyn LinearOperator {
+        self
+    }
+}
+
+impl DataMatrix for SerialBatch {
+    fn sum_all(&self) -> f64 {
+        self.a.sum_all()
+    }
+    fn sum_sq(&self) -> f64 {
+        self.a.sum_sq()
+    }
+    fn min_entry(&self) -> f64 {
+        self.a.min_entry()
+    }
+    fn has_non_finite(&self) -> bool {
+        self.a.has_non_finite()
+    }
+    fn to_array(&self) -> Array2<f64> {
+        self.a.to_array()
+    }
+    fn as_data_matrix(&self) -> &dyn DataMatrix {
+        self
+    }
+}
