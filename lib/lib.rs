@@ -18,6 +18,7 @@
 //! | [`randomized`] | randomized range finder and randomized SVD |
 //! | [`nmf`] | the scikit-learn-style `Nmf` and `MiniBatchNmf` estimators |
 //! | [`sgd`] | the lesson's gradient-descent NMF, dense and sparse-aware |
+//! | [`stream`] | corpora bigger than memory: documents in batches from disk, words of hashed columns, progress |
 //! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
 //! | [`rng`] | NumPy-compatible `RandomState` |
 //! | [`plot`] | inline SVG charts for the notebooks |
@@ -32,6 +33,7 @@ pub mod plot;
 pub mod randomized;
 pub mod rng;
 pub mod sgd;
+pub mod stream;
 pub mod svd;
 pub mod text;
 pub mod topics;

@@ -484,3 +484,158 @@ fn evaluation_usage_errors_exit_with_status_2() {
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// Sixty short documents on three subjects that share no word, in the order
+/// space, religion, graphics, space, ...
+fn three_subjects() -> Vec<String> {
+    let subjects = [
+        ["orbit", "shuttle", "launch", "rocket", "nasa"],
+        ["god", "church", "faith", "belief", "prayer"],
+        ["jpeg", "pixel", "image", "graphics", "bitmap"],
+    ];
+    (0..60)
+        .map(|i| {
+            let words = &subjects[i % 3];
+            // Each document uses four of its subject's five words, some twice.
+            (0..4)
+                .map(|j| words[(i / 3 + j) % 5])
+                .chain([words[i % 5]])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn stream_finds_the_subjects_of_a_line_file_and_of_a_folder() {
+    let tmp = TempDir::new("stream");
+    let docs = three_subjects();
+    let file = tmp.0.join("posts.txt");
+    std::fs::write(&file, docs.join("\n") + "\n").unwrap();
+    let folder = tmp.0.join("posts");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (i, d) in docs.iter().enumerate() {
+        std::fs::write(folder.join(format!("{i:03}.txt")), d).unwrap();
+    }
+    let args = |input: &Path| -> Vec<String> {
+        [
+            "stream",
+            "--input",
+            input.to_str().unwrap(),
+            "--topics",
+            "3",
+            "--words",
+            "5",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "5",
+            "--n-features",
+            "1024",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |input: &Path| {
+        let a = args(input);
+        json(&topicmod(&a.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let v = run(&file);
+    assert_eq!(v["n_documents"], 60);
+    assert_eq!(v["epochs"], 5);
+    assert_eq!(v["batches"], 20, "ceil(60 / 16) = 4 batches per epoch");
+    let topics: Vec<&str> = v["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(topics.len(), 3);
+    // Each topic's five words are one subject's five words.
+    let subjects = [
+        "orbit shuttle launch rocket nasa",
+        "god church faith belief prayer",
+        "jpeg pixel image graphics bitmap",
+    ];
+    let mut found: Vec<usize> = topics
+        .iter()
+        .map(|t| {
+            subjects
+                .iter()
+                .position(|s| t.split(' ').all(|w| s.split(' ').any(|x| x == w)))
+                .unwrap_or_else(|| panic!("topic {t:?} mixes subjects: {topics:?}"))
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, [0, 1, 2], "{topics:?}");
+    // The same documents as one file each give the same topics.
+    assert_eq!(run(&folder)["topics"], v["topics"]);
+
+    // Progress on stderr (not a terminal here: whole lines), and a summary.
+    let out = topicmod(&[
+        "stream",
+        "--input",
+        file.to_str().unwrap(),
+        "--topics",
+        "3",
+        "--batch-size",
+        "16",
+        "--epochs",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for want in [
+        "epoch 1/2",
+        "epoch 2/2",
+        "100.0%  60/60 docs",
+        "docs/s",
+        "60 documents, 2 epoch(s)",
+    ] {
+        assert!(err.contains(want), "stderr lacks {want:?}: {err}");
+    }
+    assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
+    let quiet = topicmod(&[
+        "stream",
+        "--input",
+        file.to_str().unwrap(),
+        "--topics",
+        "3",
+        "--no-progress",
+    ]);
+    assert!(
+        quiet.status.success() && !stderr(&quiet).contains("epoch 1/"),
+        "{}",
+        stderr(&quiet)
+    );
+}
+
+#[test]
+fn stream_usage_and_input_errors() {
+    let tmp = TempDir::new("stream-errors");
+    let empty = tmp.0.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let e = empty.to_str().unwrap();
+    for args in [
+        &["stream"][..],
+        &["stream", "--input"],
+        &["stream", "--input", e, "--batch-size", "0"],
+        &["stream", "--input", e, "--epochs", "-1"],
+        &["stream", "--input", e, "--n-features", "4294967296"],
+        &["stream", "--input", e, "--method", "svd"],
+    ] {
+        let out = topicmod(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    let out = topicmod(&["stream", "--input", e]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no documents"), "{}", stderr(&out));
+    let missing = tmp.0.join("nope.txt");
+    let out = topicmod(&["stream", "--input", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nope.txt"), "{}", stderr(&out));
+    assert!(stdout(&topicmod(&["--help"])).contains("topicmod stream --input PATH"));
+}

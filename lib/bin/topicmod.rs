@@ -2,7 +2,9 @@
 //!
 //! `topicmod topics` vectorizes a corpus (a `load_files`-style folder or a selection of
 //! 20 Newsgroups), factorizes the document-term matrix with full SVD, randomized SVD or
-//! NMF, and prints the top words of each topic. Run `topicmod --help` for the options.
+//! NMF, and prints the top words of each topic. `topicmod stream` does the same for a
+//! corpus too big for memory: hashed batches read from disk, online (mini-batch) NMF, memory
+//! bounded by the batch. Run `topicmod --help` for the options.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -12,9 +14,10 @@ use ndarray::{s, Array2};
 use serde_json::{json, Value};
 use topicmod::corpus::{self, Dataset, FetchOptions, LoadFilesOptions, Remove, Subset};
 use topicmod::metrics;
-use topicmod::nmf::{Init, Nmf};
+use topicmod::nmf::{Init, MiniBatchNmf, Nmf};
 use topicmod::randomized::randomized_svd;
-use topicmod::text::{CountVectorizer, Df, StopWords, TfidfTransformer};
+use topicmod::stream::{self, Source};
+use topicmod::text::{CountVectorizer, Df, HashingVectorizer, StopWords, TfidfTransformer};
 use topicmod::topics::show_topics;
 use topicmod::{svd, Csr, Error, LinearOperator, Result};
 
@@ -23,6 +26,7 @@ topicmod: topic modeling with SVD and NMF, as in the lesson
 
 USAGE:
     topicmod topics [OPTIONS]
+    topicmod stream --input PATH [OPTIONS]
     topicmod --help | --version
 
 Reads a corpus, builds its document-term matrix, factorizes it and prints the top
@@ -76,11 +80,30 @@ OUTPUT:
     -h, --help               this text
     -V, --version            the version
 
+STREAMING (`topicmod stream`: a corpus that does not fit in memory):
+    Reads the documents a batch at a time, hashes each batch into a fixed number of
+    columns (scikit-learn's HashingVectorizer, no vocabulary), and fits scikit-learn's
+    MiniBatchNMF with partial_fit, batch by batch; memory holds one batch and the model,
+    however many documents there are. Progress (documents per second, time left) goes to
+    stderr. A column is shown by the first word seen in it.
+    --input PATH             a text file with one document per line, or a folder: every
+                             file under it is one document
+    --topics N               [default: 10]       --words N   [default: 8]
+    --batch-size N           documents per mini-batch [default: 2048]
+    --epochs N               passes over the documents [default: 1]
+    --n-features N           hashed columns [default: 262144 = 2^18]
+    --stop-words english|none  [default: english]
+    --seed N                 [default: 0]
+    --json                   one JSON object: n_documents, n_features, epochs, batches,
+                             seconds, documents_per_second, topics
+    --no-progress            no progress line
+
 EXIT STATUS: 0 on success, 1 when the work fails (message on stderr), 2 for bad usage.
 
 EXAMPLES:
     topicmod topics --categories comp.graphics,sci.space --method nmf --topics 5
     topicmod topics --method nmf --weighting tfidf --topics 4 --evaluate --test-subset test
+    topicmod stream --input posts.txt --topics 20 --epochs 2
 ";
 
 /// Dense matrices above this many entries (2 GiB of f64) are refused by `--method svd`:
@@ -133,11 +156,27 @@ struct Config {
     json: bool,
 }
 
+/// `topicmod stream`'s settings.
+#[derive(Clone, Debug)]
+struct StreamConfig {
+    input: PathBuf,
+    topics: usize,
+    words: usize,
+    batch_size: usize,
+    epochs: usize,
+    n_features: usize,
+    stop_words: bool,
+    seed: u32,
+    json: bool,
+    progress: bool,
+}
+
 /// What the command line asked for.
 enum Command {
     Help,
     Version,
     Topics(Box<Config>),
+    Stream(StreamConfig),
 }
 
 /// A usage error: message for stderr, exit status 2.
@@ -154,9 +193,10 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
         Some("-h" | "--help" | "help") => return Ok(Command::Help),
         Some("-V" | "--version") => return Ok(Command::Version),
         Some("topics") => {}
+        Some("stream") => return parse_stream_args(it.as_slice()),
         Some(other) => {
             return Err(usage(format!(
-                "unknown command {other:?}; the command is `topics`"
+                "unknown command {other:?}; the commands are `topics` and `stream`"
             )))
         }
     }
@@ -248,17 +288,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
                     }
                 }
             }
-            "--stop-words" => {
-                c.stop_words = match value(key)?.as_str() {
-                    "english" => true,
-                    "none" => false,
-                    other => {
-                        return Err(usage(format!(
-                            "unknown stop-word list {other:?}; use english or none"
-                        )))
-                    }
-                }
-            }
+            "--stop-words" => c.stop_words = parse_stop_words(&value(key)?)?,
             "--min-df" => c.min_df = Some(parse_df(key, &value(key)?)?),
             "--max-df" => c.max_df = Some(parse_df(key, &value(key)?)?),
             "--max-features" => c.max_features = Some(parse_positive(key, &value(key)?)?),
@@ -276,15 +306,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
             }
             "--topics" => c.topics = parse_positive(key, &value(key)?)?,
             "--words" => c.words = parse_positive(key, &value(key)?)?,
-            "--seed" => {
-                let v = value(key)?;
-                c.seed = v.parse().map_err(|_| {
-                    usage(format!(
-                        "--seed must be an integer from 0 to {}, got {v:?}",
-                        u32::MAX
-                    ))
-                })?;
-            }
+            "--seed" => c.seed = parse_seed(&value(key)?)?,
             other => {
                 return Err(usage(format!(
                     "unknown option {other:?} (see `topicmod --help`)"
@@ -312,6 +334,79 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
         }
     }
     Ok(Command::Topics(Box::new(c)))
+}
+
+fn parse_stream_args(args: &[String]) -> std::result::Result<Command, Usage> {
+    let mut c = StreamConfig {
+        input: PathBuf::new(),
+        topics: 10,
+        words: 8,
+        batch_size: 2048,
+        epochs: 1,
+        n_features: 1 << 18,
+        stop_words: true,
+        seed: 0,
+        json: false,
+        progress: true,
+    };
+    let mut input = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || -> std::result::Result<String, Usage> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| usage(format!("{key} needs a value")))
+        };
+        match key {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--json" => c.json = true,
+            "--no-progress" => c.progress = false,
+            "--input" => input = Some(PathBuf::from(value()?)),
+            "--topics" => c.topics = parse_positive(key, &value()?)?,
+            "--words" => c.words = parse_positive(key, &value()?)?,
+            "--batch-size" => c.batch_size = parse_positive(key, &value()?)?,
+            "--epochs" => c.epochs = parse_positive(key, &value()?)?,
+            "--n-features" => {
+                c.n_features = parse_positive(key, &value()?)?;
+                if c.n_features > i32::MAX as usize {
+                    return Err(usage("--n-features can be at most 2^31 - 1"));
+                }
+            }
+            "--stop-words" => c.stop_words = parse_stop_words(&value()?)?,
+            "--seed" => c.seed = parse_seed(&value()?)?,
+            other => {
+                return Err(usage(format!(
+                    "unknown option {other:?} for `topicmod stream` (see `topicmod --help`)"
+                )))
+            }
+        }
+    }
+    c.input = input.ok_or_else(|| usage("`topicmod stream` needs --input PATH"))?;
+    Ok(Command::Stream(c))
+}
+
+fn parse_stop_words(v: &str) -> std::result::Result<bool, Usage> {
+    match v {
+        "english" => Ok(true),
+        "none" => Ok(false),
+        other => Err(usage(format!(
+            "unknown stop-word list {other:?}; use english or none"
+        ))),
+    }
+}
+
+fn parse_seed(v: &str) -> std::result::Result<u32, Usage> {
+    v.parse().map_err(|_| {
+        usage(format!(
+            "--seed must be an integer from 0 to {}, got {v:?}",
+            u32::MAX
+        ))
+    })
 }
 
 fn parse_subset(name: &str, v: &str) -> std::result::Result<Subset, Usage> {
@@ -705,6 +800,62 @@ fn print(c: &Config, out: &Outcome) {
     }
 }
 
+/// `topicmod stream`: online NMF of hashed batches read from disk; prints the topics.
+fn run_stream(c: &StreamConfig) -> Result<()> {
+    let source = Source::open(&c.input)?;
+    let hasher = HashingVectorizer::new()
+        .n_features(c.n_features)
+        .alternate_sign(false)
+        .stop_words(if c.stop_words {
+            StopWords::English
+        } else {
+            StopWords::None
+        });
+    let mut model = MiniBatchNmf::new(c.topics).random_state(Some(c.seed));
+    let fit = stream::fit_minibatch_nmf(
+        &source,
+        &hasher,
+        c.n_features,
+        &mut model,
+        c.batch_size,
+        c.epochs,
+        c.progress,
+    )?;
+    let topics = show_topics(model.components()?, &fit.column_names, c.words)?;
+    let rate = (fit.n_documents * fit.epochs) as f64 / fit.seconds.max(1e-9);
+    if c.json {
+        let obj = json!({
+            "n_documents": fit.n_documents,
+            "n_features": c.n_features,
+            "epochs": fit.epochs,
+            "batches": fit.n_batches,
+            "batch_size": c.batch_size,
+            "seconds": fit.seconds,
+            "documents_per_second": rate,
+            "topics": topics,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&obj).expect("JSON of plain values")
+        );
+    } else {
+        eprintln!(
+            "{} documents, {} epoch(s) of {}-document batches, {} hashed columns: {} ({} documents/s)",
+            stream::thousands(fit.n_documents),
+            fit.epochs,
+            c.batch_size,
+            c.n_features,
+            stream::duration(fit.seconds),
+            stream::thousands(rate.round() as usize)
+        );
+        let width = topics.len().to_string().len();
+        for (i, t) in topics.iter().enumerate() {
+            println!("{:>width$}. {t}", i + 1);
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse_args(&args) {
@@ -721,14 +872,20 @@ fn main() -> ExitCode {
                 print(&c, &out);
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("topicmod: error: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => failed(e),
+        },
+        Ok(Command::Stream(c)) => match run_stream(&c) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => failed(e),
         },
         Err(Usage(msg)) => {
             eprintln!("topicmod: {msg}\nRun `topicmod --help` for usage.");
             ExitCode::from(2)
         }
     }
+}
+
+fn failed(e: Error) -> ExitCode {
+    eprintln!("topicmod: error: {e}");
+    ExitCode::from(1)
 }

@@ -82,6 +82,17 @@ impl HashingVectorizer {
 
     /// The hashed document-term matrix of `docs` (`docs.len() x n_features`).
     pub fn transform<S: AsRef<str>>(&self, docs: &[S]) -> Result<Csr> {
+        self.transform_observing(docs, |_, _| {})
+    }
+
+    /// [`HashingVectorizer::transform`], calling `seen(column, token)` for every token it
+    /// hashes: the one way back from a column to the words that land in it (see
+    /// [`crate::stream::ColumnNames`]).
+    pub fn transform_observing<S: AsRef<str>>(
+        &self,
+        docs: &[S],
+        mut seen: impl FnMut(usize, &str),
+    ) -> Result<Csr> {
         if self.n_features == 0 || self.n_features > i32::MAX as usize {
             return Err(Error::param(
                 "n_features",
@@ -103,6 +114,7 @@ impl HashingVectorizer {
                 let h = murmurhash3_32(token.as_bytes(), 0);
                 // |h| mod n; |−2³¹| taken as 2³¹ as scikit-learn defines it.
                 let column = (h.unsigned_abs() as usize) % self.n_features;
+                seen(column, &token);
                 let sign = if self.alternate_sign && h < 0 {
                     -1.0
                 } else {
