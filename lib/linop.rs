@@ -176,6 +176,18 @@ fn min_of(values: impl Iterator<Item = f64>, has_implicit_zero: bool) -> f64 {
 /// products split the rows between threads; every row is still summed by one thread in
 /// stored order, so the result does not depend on the number of threads.
 pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
+    csr_dot_dense_on(a, x, None)
+}
+
+/// [`csr_dot_dense`] on the calling thread only: for products too small to share out, made
+/// many times in a loop (a mini-batch step), where starting threads costs more than it
+/// saves. The same sums in the same order, so the same result.
+pub(crate) fn csr_dot_dense_serial(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
+    csr_dot_dense_on(a, x, Some(1))
+}
+
+/// `A X` in `parts` row blocks (None: as many as the product is worth, see `part_count`).
+fn csr_dot_dense_on(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(n, x.nrows(), "csr_dot_dense: inner dimensions differ");
     if a.is_csc() {
@@ -190,7 +202,7 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     // Every entry is written below (each row once, from its accumulator).
     let mut os = Vec::with_capacity(m * k);
     let sp = SparseRows::of(a);
-    let parts = split_rows(sp.ip, part_count(a.nnz(), k));
+    let parts = split_rows(sp.ip, parts.unwrap_or_else(|| part_count(a.nnz(), k)));
     let mut rest = &mut os.spare_capacity_mut()[..m * k];
     run_jobs(parts.into_iter().map(|(r0, r1)| {
         let (mine, tail) = std::mem::take(&mut rest).split_at_mut((r1 - r0) * k);

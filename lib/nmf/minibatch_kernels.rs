@@ -13,7 +13,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::linop::{with_const_k, DataMatrix, LinearOperator};
+use crate::linop::{csr_dot_dense_serial, with_const_k, DataMatrix, LinearOperator};
 use crate::Csr;
 
 /// What one online update of `H` changed.
@@ -244,8 +244,7 @@ impl<'a> Entries<'a> {
 }
 
 /// A mini-batch of rows of a sparse matrix with its transpose, whose products run on the
-/// calling thread (row `i` of `A X` is `Σ_j A[i, j] X[j, :]` added in stored order, as in
-/// the crate's own kernels, so the values are the same).
+/// calling thread (`linop::csr_dot_dense_serial`: the crate's sparse product, unshared).
 ///
 /// The crate's sparse kernels share a product between threads once it has more than 2^17
 /// multiply-adds; a batch product on the lesson matrix (1024 rows, about 67 000 stored
@@ -266,71 +265,15 @@ impl SerialBatch {
     }
 }
 
-/// `A X` for row-major CSR `A` (`m x n`) and `X` (`n x k`): row `i` is
-/// `Σ_j A[i, j] X[j, :]`, the terms added to zero in stored order.
-fn serial_product(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
-    let (m, k) = (a.rows(), x.ncols());
-    let x = x.as_standard_layout();
-    let xs = x.as_slice().expect("standard layout is contiguous");
-    let ip = a.indptr();
-    let ip = ip.raw_storage();
-    let (ix, dv) = (a.indices(), a.data());
-    // every row is pushed once, so the output needs no zeroing first
-    let mut out = Vec::with_capacity(m * k);
-    with_const_k!(
-        k,
-        rows_fixed(ip, ix, dv, xs, &mut out),
-        rows_any(k, ip, ix, dv, xs, &mut out)
-    );
-    Array2::from_shape_vec((m, k), out).expect("m x k")
-}
-
-fn rows_fixed<const K: usize>(
-    ip: &[usize],
-    ix: &[usize],
-    dv: &[f64],
-    xs: &[f64],
-    out: &mut Vec<f64>,
-) {
-    let base = ip[0];
-    for w in ip.windows(2) {
-        // the sums in registers, stored once per row
-        let mut acc = [0.0; K];
-        for t in w[0] - base..w[1] - base {
-            let v = dv[t];
-            let xr: &[f64; K] = xs[ix[t] * K..][..K].try_into().expect("K wide");
-            for c in 0..K {
-                acc[c] += v * xr[c];
-            }
-        }
-        out.extend_from_slice(&acc);
-    }
-}
-
-fn rows_any(k: usize, ip: &[usize], ix: &[usize], dv: &[f64], xs: &[f64], out: &mut Vec<f64>) {
-    let base = ip[0];
-    let mut acc = vec![0.0; k];
-    for w in ip.windows(2) {
-        acc.fill(0.0);
-        for t in w[0] - base..w[1] - base {
-            let v = dv[t];
-            for (a, &xc) in acc.iter_mut().zip(&xs[ix[t] * k..][..k]) {
-                *a += v * xc;
-            }
-        }
-        out.extend_from_slice(&acc);
-    }
-}
-
 impl LinearOperator for SerialBatch {
     fn dims(&self) -> (usize, usize) {
         self.a.shape()
     }
     fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        serial_product(&self.a, x)
+        csr_dot_dense_serial(&self.a, x)
     }
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        serial_product(&self.at, x)
+        csr_dot_dense_serial(&self.at, x)
     }
     fn is_sparse(&self) -> bool {
         true
