@@ -12,8 +12,10 @@ use std::sync::OnceLock;
 use common::{f64s, f64s_or_reprs, matrix, usizes};
 use ndarray::{Array2, Axis};
 use serde_json::Value;
+use topicmod::corpus::{fetch_20newsgroups, FetchOptions, Remove, Subset};
 use topicmod::linop::dense_to_csr;
 use topicmod::nmf::{AlphaH, BetaLoss, Init, MiniBatchNmf};
+use topicmod::text::{CountVectorizer, HashingVectorizer, StopWords};
 use topicmod::{Csr, DataMatrix, Error};
 
 /// Largest relative difference to scikit-learn allowed for `W`, `H`, the error and
@@ -55,11 +57,65 @@ fn lesson_matrices() -> &'static (Csr, Csr) {
     })
 }
 
+/// The other corpus (four newsgroups the lesson does not use), read from `TOPICMOD_DATA`
+/// by the crate: its counts and its hashed rows (`HashingVectorizer` without signs, as
+/// `topicmod stream` makes them), checked against the size, non-zeros and sums of the
+/// matrices scikit-learn built from the same posts.
+fn other_matrices() -> &'static (Csr, Csr) {
+    static M: OnceLock<(Csr, Csr)> = OnceLock::new();
+    M.get_or_init(|| {
+        common::lesson_data_path();
+        let info = &fixtures()["other_corpus"];
+        let categories = common::strings(&info["categories"]);
+        let data = fetch_20newsgroups(
+            &FetchOptions::new()
+                .subset(Subset::Train)
+                .categories(&categories)
+                .remove(Remove::ALL),
+        )
+        .expect("the other corpus from TOPICMOD_DATA");
+        let counts = CountVectorizer::new()
+            .stop_words(StopWords::English)
+            .fit_transform(&data.data)
+            .unwrap();
+        let hashed = HashingVectorizer::new()
+            .n_features(info["hash_features"].as_u64().unwrap() as usize)
+            .alternate_sign(false)
+            .stop_words(StopWords::English)
+            .transform(&data.data)
+            .unwrap();
+        for (name, x) in [("other_counts", &counts), ("other_hashed", &hashed)] {
+            let want = &info[name];
+            assert_eq!(
+                [x.rows(), x.cols()],
+                [
+                    want["shape"][0].as_u64().unwrap() as usize,
+                    want["shape"][1].as_u64().unwrap() as usize
+                ],
+                "{name}"
+            );
+            assert_eq!(x.nnz() as u64, want["nnz"].as_u64().unwrap(), "{name}");
+            let sum: f64 = x.data().iter().sum();
+            let sum_sq: f64 = x.data().iter().map(|v| v * v).sum();
+            for (got, key) in [(sum, "sum"), (sum_sq, "sum_sq")] {
+                let want = want[key].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() <= 1e-9 * want,
+                    "{name} {key}: {got} vs {want}"
+                );
+            }
+        }
+        (counts, hashed)
+    })
+}
+
 fn lesson_matrix(case: &Value) -> &'static Csr {
     let (counts, tfidf) = lesson_matrices();
     match case["matrix"].as_str().unwrap() {
         "counts" => counts,
         "tfidf" => tfidf,
+        "other_counts" => &other_matrices().0,
+        "other_hashed" => &other_matrices().1,
         other => panic!("unknown lesson matrix {other}"),
     }
 }
@@ -369,6 +425,16 @@ fn lesson_tfidf_matches_scikit_learn() {
         let case = lesson_case(name);
         check_fit(name, case, lesson_matrix(case));
     }
+}
+
+#[test]
+fn another_corpus_matches_scikit_learn() {
+    // Counts of four other newsgroups, and their hashed rows fed to partial_fit in chunks of
+    // 512 posts, the way `topicmod stream` fits a corpus.
+    let case = lesson_case("other_counts");
+    check_fit("other_counts", case, lesson_matrix(case));
+    let case = lesson_case("other_hashed_stream");
+    check_partial("other_hashed_stream", case, lesson_matrix(case));
 }
 
 #[test]
