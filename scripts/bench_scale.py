@@ -14,7 +14,8 @@ Each run is a separate process, so its peak memory is its own (`os.wait4`):
   alternate_sign=False, stop_words="english")`, `MiniBatchNMF(10, random_state=0)
   .partial_fit` per batch;
 - scikit-learn in memory, the usual way (every document read, one hashed matrix,
-  `MiniBatchNMF(10, batch_size=2048, max_iter=1).fit`): for the memory it needs.
+  `MiniBatchNMF(10, batch_size=2048, max_iter=1).fit`): for the memory it needs, up to
+  10^5 documents by default (--in-memory-max).
 
     bench_scale.py --ours OURS.json --ref REF.json [--sizes 10000,100000,1000000] [--binary PATH]
 
@@ -142,7 +143,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ref", required=True)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "topicmod"))
-    ap.add_argument("--in-memory-max", type=int, default=1_000_000,
+    ap.add_argument("--in-memory-max", type=int, default=100_000,
                     help="largest size for the in-memory scikit-learn run")
     args = ap.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
