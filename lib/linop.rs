@@ -179,13 +179,6 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     csr_dot_dense_on(a, x, None)
 }
 
-/// [`csr_dot_dense`] on the calling thread only: for products too small to share out, made
-/// many times in a loop (a mini-batch step), where starting threads costs more than it
-/// saves. The same sums in the same order, so the same result.
-pub(crate) fn csr_dot_dense_serial(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
-    csr_dot_dense_on(a, x, Some(1))
-}
-
 /// `A X` in `parts` row blocks (None: as many as the product is worth, see `part_count`).
 fn csr_dot_dense_on(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
@@ -532,6 +525,8 @@ fn scatter_fixed<const K: usize>(
 pub struct CsrWithTranspose<'a> {
     a: &'a Csr,
     at: Csr,
+    /// `Some(1)`: products on the calling thread only; `None`: shared out as they are worth.
+    parts: Option<usize>,
 }
 
 impl<'a> CsrWithTranspose<'a> {
@@ -540,6 +535,16 @@ impl<'a> CsrWithTranspose<'a> {
         CsrWithTranspose {
             a,
             at: transpose_csr(a),
+            parts: None,
+        }
+    }
+    /// The same, with every product on the calling thread: for small products made many
+    /// times in a loop (a mini-batch step), where starting threads costs more than it
+    /// saves. The same sums in the same order, so the same results.
+    pub(crate) fn serial(a: &'a Csr) -> Self {
+        CsrWithTranspose {
+            parts: Some(1),
+            ..Self::new(a)
         }
     }
     /// The matrix `A`.
@@ -583,10 +588,10 @@ impl LinearOperator for CsrWithTranspose<'_> {
         CsMat::shape(self.a)
     }
     fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        csr_dot_dense(self.a, x)
+        csr_dot_dense_on(self.a, x, self.parts)
     }
     fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        csr_dot_dense(&self.at, x)
+        csr_dot_dense_on(&self.at, x, self.parts)
     }
     fn is_sparse(&self) -> bool {
         true

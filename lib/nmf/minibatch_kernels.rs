@@ -9,12 +9,10 @@
 //!   matrix after the sparse products. Each entry of `H`, `A` and `B` sees NumPy's
 //!   operations in NumPy's order; only the sums of squares and `HHᵀ` add up in another
 //!   order.
-//! * [`SerialBatch`]: the batch's sparse products on the calling thread.
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::linop::{csr_dot_dense_serial, with_const_k, DataMatrix, LinearOperator};
-use crate::Csr;
+use crate::linop::with_const_k;
 
 /// What one online update of `H` changed.
 pub(super) struct Moved {
@@ -240,66 +238,5 @@ impl<'a> Entries<'a> {
             Order::Strided
         };
         Entries { view, order }
-    }
-}
-
-/// A mini-batch of rows of a sparse matrix with its transpose, whose products run on the
-/// calling thread (`linop::csr_dot_dense_serial`: the crate's sparse product, unshared).
-///
-/// The crate's sparse kernels share a product between threads once it has more than 2^17
-/// multiply-adds; a batch product on the lesson matrix (1024 rows, about 67 000 stored
-/// entries, `k = 5`) is just above that, and a fit makes two of them per step, 800 in all.
-/// Started that often, the threads cost more than they save, and on a busy machine far
-/// more: with two cores shared with other work the lesson fit took 1.25 s with them and
-/// 0.63 s without.
-pub(super) struct SerialBatch {
-    a: Csr,
-    at: Csr,
-}
-
-impl SerialBatch {
-    /// Rows `a` (row-major CSR) and their transpose.
-    pub(super) fn new(a: Csr) -> Self {
-        let at = a.transpose_view().to_csr();
-        SerialBatch { a, at }
-    }
-}
-
-impl LinearOperator for SerialBatch {
-    fn dims(&self) -> (usize, usize) {
-        self.a.shape()
-    }
-    fn matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        csr_dot_dense_serial(&self.a, x)
-    }
-    fn t_matmul(&self, x: &ArrayView2<f64>) -> Array2<f64> {
-        csr_dot_dense_serial(&self.at, x)
-    }
-    fn is_sparse(&self) -> bool {
-        true
-    }
-    fn as_operator(&self) -> &dyn LinearOperator {
-        self
-    }
-}
-
-impl DataMatrix for SerialBatch {
-    fn sum_all(&self) -> f64 {
-        self.a.sum_all()
-    }
-    fn sum_sq(&self) -> f64 {
-        self.a.sum_sq()
-    }
-    fn min_entry(&self) -> f64 {
-        self.a.min_entry()
-    }
-    fn has_non_finite(&self) -> bool {
-        self.a.has_non_finite()
-    }
-    fn to_array(&self) -> Array2<f64> {
-        self.a.to_array()
-    }
-    fn as_data_matrix(&self) -> &dyn DataMatrix {
-        self
     }
 }
