@@ -230,11 +230,6 @@ fn count_documents<S: AsRef<str>>(
 /// Below this many bytes of text, counting stays on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 18;
 
-/// Threads for counting: one per available core, at most 8.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-}
-
 /// Runs `f` on `threads` contiguous chunks of `docs` of about equal total length, in
 /// parallel, and returns the results in document order. Small inputs are one chunk.
 fn map_chunks<S, T, F>(docs: &[S], threads: usize, f: F) -> Vec<T>
@@ -563,8 +558,10 @@ impl CountVectorizer {
         self
     }
 
+    /// Threads for counting: the crate's one policy (`TOPICMOD_NUM_THREADS`, else one per
+    /// core, at most 8) unless a test set its own.
     fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(default_threads)
+        self.threads.unwrap_or_else(crate::linop::max_threads)
     }
 
     fn validate(&self) -> Result<()> {
