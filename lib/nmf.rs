@@ -288,7 +288,7 @@ impl Nmf {
     }
 
     fn transform_dyn(&self, x: &dyn DataMatrix) -> Result<Array2<f64>> {
-        let fitted = self.fitted.as_ref().ok_or(Error::NotFitted("Nmf"))?;
+        let fitted = self.fitted()?;
         self.transform_components(x, fitted.components.clone())
     }
 
@@ -325,34 +325,27 @@ impl Nmf {
 
     /// `H` (`k x n`): row `t` weights the words of topic `t`.
     pub fn components(&self) -> Result<&Array2<f64>> {
-        Ok(&self
-            .fitted
-            .as_ref()
-            .ok_or(Error::NotFitted("Nmf"))?
-            .components)
+        Ok(&self.fitted()?.components)
     }
 
     /// `sqrt(2 D_β(X ‖ W H))` at the end of the fit (`‖X - WH‖_F` for Frobenius).
     pub fn reconstruction_err(&self) -> Result<f64> {
-        Ok(self
-            .fitted
-            .as_ref()
-            .ok_or(Error::NotFitted("Nmf"))?
-            .reconstruction_err)
+        Ok(self.fitted()?.reconstruction_err)
     }
 
     /// Iterations the solver ran.
     pub fn n_iter(&self) -> Result<usize> {
-        Ok(self.fitted.as_ref().ok_or(Error::NotFitted("Nmf"))?.n_iter)
+        Ok(self.fitted()?.n_iter)
     }
 
     /// `false` when the fit stopped at `max_iter` with `tol > 0`.
     pub fn converged(&self) -> Result<bool> {
-        Ok(self
-            .fitted
-            .as_ref()
-            .ok_or(Error::NotFitted("Nmf"))?
-            .converged)
+        Ok(self.fitted()?.converged)
+    }
+
+    /// What the last fit found, or `NotFitted`: the one place the accessors check it.
+    fn fitted(&self) -> Result<&Fitted> {
+        self.fitted.as_ref().ok_or(Error::NotFitted("Nmf"))
     }
 
     /// scikit-learn's `ConvergenceWarning` text when the fit did not converge.
