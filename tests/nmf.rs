@@ -266,3 +266,55 @@ fn max_iter_reports_non_convergence() {
     c.fit(&small).unwrap();
     assert!(c.reconstruction_err().unwrap() < 15.4);
 }
+
+/// NNDSVD with one component starts at the best rank-1 fit, so the first sweep's
+/// violation is rounding noise (about 2e-15 here). scikit-learn stopped after 4 sweeps when
+/// that noise reached exact zeros; on another CPU's rounding it may take more or never stop.
+/// The crate calls a first violation within 4 k ε of the gradients' size zero and stops at
+/// once, with scikit-learn's factors and error (fixture: make_nmf_noise_start.py).
+#[test]
+fn a_start_at_the_optimum_stops_at_once() {
+    let fx = common::fixture_json("nmf/noise_start.json.gz");
+    let mut x = Array2::<f64>::zeros((7, 11));
+    for e in fx["entries"].as_array().unwrap() {
+        let (i, j) = (
+            e[0].as_u64().unwrap() as usize,
+            e[1].as_u64().unwrap() as usize,
+        );
+        x[[i, j]] = e[2].as_str().unwrap().parse().unwrap();
+    }
+    let mut model = Nmf::new(1)
+        .init(Init::Nndsvd)
+        .solver(Solver::Cd)
+        .l1_ratio(0.5)
+        .max_iter(1000)
+        .random_state(Some(415));
+    let w = model.fit_transform(&x).unwrap();
+    let n_iter = model.n_iter().unwrap();
+    let sk_iter = fx["n_iter"].as_u64().unwrap() as usize;
+    assert!(
+        n_iter <= sk_iter,
+        "ran {n_iter} sweeps, scikit-learn {sk_iter}"
+    );
+    assert!(model.converged().unwrap());
+    let err = model.reconstruction_err().unwrap();
+    let sk_err = fx["err"].as_f64().unwrap();
+    assert!((err - sk_err).abs() <= 1e-12 * sk_err, "{err} vs {sk_err}");
+    let dw = max_abs_diff(
+        w.as_slice().unwrap(),
+        &matrix(&fx["W"]).into_raw_vec_and_offset().0,
+    );
+    let h = model.components().unwrap();
+    let dh = max_abs_diff(
+        h.as_standard_layout().as_slice().unwrap(),
+        &matrix(&fx["H"]).into_raw_vec_and_offset().0,
+    );
+    assert!(dw < 1e-12 && dh < 1e-12, "W {dw:e}, H {dh:e}");
+    // The same data at a start that is not optimal still runs to its tolerance, as before.
+    let mut from_random = Nmf::new(1)
+        .init(Init::Random)
+        .random_state(Some(415))
+        .max_iter(1000);
+    from_random.fit(&x).unwrap();
+    assert!(from_random.n_iter().unwrap() > 1);
+}
