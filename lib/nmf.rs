@@ -1074,14 +1074,20 @@ pub(crate) fn mu_terms_w<A: DataMatrix + ?Sized>(
         let (xht, hht) = cache.as_ref().expect("filled above");
         (xht.clone(), w.dot(hht))
     };
+    penalize(&mut denominator, w, l1, l2);
+    (numerator, denominator)
+}
+
+/// The penalty terms of a multiplicative-update denominator, `+ l1 + l2 · factor`, then
+/// its zeros replaced by `EPSILON` (shared by the updates of `W` and `H`).
+fn penalize(den: &mut Array2<f64>, factor: &Array2<f64>, l1: f64, l2: f64) {
     if l1 > 0.0 {
-        denominator += l1;
+        *den += l1;
     }
     if l2 > 0.0 {
-        denominator.scaled_add(l2, w);
+        den.scaled_add(l2, factor);
     }
-    denominator.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
-    (numerator, denominator)
+    den.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
 }
 
 /// Numerator and denominator of the multiplicative update of `H`:
@@ -1113,13 +1119,7 @@ pub(crate) fn mu_terms_h<A: DataMatrix + ?Sized>(
         let den = gram(w.view()).dot(h);
         (num, den)
     };
-    if l1 > 0.0 {
-        den += l1;
-    }
-    if l2 > 0.0 {
-        den.scaled_add(l2, h);
-    }
-    den.mapv_inplace(|d| if d == 0.0 { EPSILON } else { d });
+    penalize(&mut den, h, l1, l2);
     (num, den)
 }
 
