@@ -815,7 +815,6 @@ fn run_stream(c: &StreamConfig) -> Result<()> {
     let fit = stream::fit_minibatch_nmf(
         &source,
         &hasher,
-        c.n_features,
         &mut model,
         c.batch_size,
         c.epochs,

@@ -54,6 +54,10 @@ impl HashingVectorizer {
         self.n_features = n;
         self
     }
+    /// The number of columns its rows have (the `n_features` setting).
+    pub fn n_columns(&self) -> usize {
+        self.n_features
+    }
     /// Lower-case documents before tokenizing (default true).
     pub fn lowercase(mut self, yes: bool) -> Self {
         self.analyzer = self.analyzer.lowercase(yes);
