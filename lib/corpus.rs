@@ -59,21 +59,6 @@ pub use strip::{
 use crate::rng::RandomState;
 use crate::{Error, Result};
 
-/// Builder setters that store their argument in the field of the same name: inside an
-/// `impl` block, each entry `name: Type` (with its doc comment before it) becomes
-/// `pub fn name(mut self, name: Type) -> Self`.
-macro_rules! field_setters {
-    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $field(mut self, $field: $ty) -> Self {
-                self.$field = $field;
-                self
-            }
-        )*
-    };
-}
-
 /// The names as owned strings (category and extension lists of the builders).
 fn owned_strings<S: AsRef<str>>(names: &[S]) -> Vec<String> {
     names.iter().map(|c| c.as_ref().to_string()).collect()

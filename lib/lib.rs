@@ -20,9 +20,26 @@
 //! | [`sgd`] | the lesson's gradient-descent NMF, dense and sparse-aware |
 //! | [`stream`] | corpora bigger than memory: documents in batches from disk, words of hashed columns, progress |
 //! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
+//! | [`threads`] | the one thread policy: thread count, when work is split, scoped runners |
 //! | [`rng`] | NumPy-compatible `RandomState` |
 //! | [`plot`] | inline SVG charts for the notebooks |
 //! | `torch` | tensors, manual-gradient and autograd NMF with `tch` (feature `torch`) |
+
+/// The crate's one way to write builder setters: inside an `impl` block, each entry
+/// `name: Type` (with its doc comment before it) becomes `pub fn name(mut self, name: Type)
+/// -> Self`, which stores its argument in the field of the same name. (Defined before the
+/// modules so that every module can use it.)
+macro_rules! field_setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
 
 pub mod corpus;
 pub mod error;
@@ -36,6 +53,7 @@ pub mod sgd;
 pub mod stream;
 pub mod svd;
 pub mod text;
+pub mod threads;
 pub mod topics;
 #[cfg(feature = "torch")]
 pub mod torch;

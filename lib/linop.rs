@@ -6,6 +6,7 @@
 //! [`DataMatrix`] gathers those, so each algorithm is written once and runs on both
 //! representations.
 
+use crate::threads::{max_threads, run_jobs, threads_for, SPARSE_PRODUCT_MIN_WORK};
 use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 use sprs::CsMat;
 
@@ -179,7 +180,7 @@ pub fn csr_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     csr_dot_dense_on(a, x, None)
 }
 
-/// `A X` in `parts` row blocks (None: as many as the product is worth, see `part_count`).
+/// `A X` in `parts` row blocks (None: as many as the product is worth, see `threads::threads_for`).
 fn csr_dot_dense_on(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(n, x.nrows(), "csr_dot_dense: inner dimensions differ");
@@ -195,7 +196,10 @@ fn csr_dot_dense_on(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array
     // Every entry is written below (each row once, from its accumulator).
     let mut os = Vec::with_capacity(m * k);
     let sp = SparseRows::of(a);
-    let parts = split_rows(sp.ip, parts.unwrap_or_else(|| part_count(a.nnz(), k)));
+    let parts = split_rows(
+        sp.ip,
+        parts.unwrap_or_else(|| threads_for(a.nnz().saturating_mul(k), SPARSE_PRODUCT_MIN_WORK)),
+    );
     let mut rest = &mut os.spare_capacity_mut()[..m * k];
     run_jobs(parts.into_iter().map(|(r0, r1)| {
         let (mine, tail) = std::mem::take(&mut rest).split_at_mut((r1 - r0) * k);
@@ -206,20 +210,6 @@ fn csr_dot_dense_on(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array
     // `(r1 - r0) * k` outputs.
     unsafe { os.set_len(m * k) };
     Array2::from_shape_vec((m, k), os).expect("m x k")
-}
-
-/// Runs `jobs` on scoped threads, the first one on the calling thread, and waits for all.
-pub(crate) fn run_jobs<F: FnOnce() + Send>(jobs: impl IntoIterator<Item = F>) {
-    std::thread::scope(|scope| {
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        for job in jobs {
-            scope.spawn(job);
-        }
-        if let Some(job) = first {
-            job();
-        }
-    });
 }
 
 /// `A^T X` for CSR `A` (`m x n`) and dense `X` (`m x k`), without forming `A^T`.
@@ -242,7 +232,7 @@ pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
     }
     let sp = SparseRows::of(a);
     let os = out.as_slice_mut().expect("fresh array is contiguous");
-    if a.nnz().saturating_mul(k) < 1 << 17 {
+    if a.nnz().saturating_mul(k) < SPARSE_PRODUCT_MIN_WORK {
         scatter_rows(&sp, xs, k, 0, m, os);
         return out;
     }
@@ -295,34 +285,6 @@ impl<'a> SparseRows<'a> {
     fn row(&self, i: usize) -> std::ops::Range<usize> {
         self.ip[i] - self.base..self.ip[i + 1] - self.base
     }
-}
-
-/// How many pieces to cut a product with `nnz * k` multiply-adds into: one below about
-/// 2^17 (a thread start costs more than it saves), else [`max_threads`].
-fn part_count(nnz: usize, k: usize) -> usize {
-    if nnz.saturating_mul(k) < 1 << 17 {
-        1
-    } else {
-        max_threads()
-    }
-}
-
-/// Threads the crate's own kernels may use: `TOPICMOD_NUM_THREADS` when set to a positive
-/// number, else the number of cores (at most 8). Read once.
-pub fn max_threads() -> usize {
-    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *N.get_or_init(|| {
-        std::env::var("TOPICMOD_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|c| c.get())
-                    .unwrap_or(1)
-                    .min(8)
-            })
-    })
 }
 
 /// While alive, OpenBLAS runs single-threaded; the previous thread count comes back on drop.

@@ -34,9 +34,10 @@
 
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
-use crate::linop::{run_jobs, with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
+use crate::linop::{with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::randomized::randomized_svd;
 use crate::rng::{check_random_state, RandomState};
+use crate::threads::{run_jobs, threads_for, GRAM_MIN_WORK, SPARSE_PRODUCT_MIN_WORK};
 use crate::{Error, Result};
 
 mod minibatch;
@@ -659,11 +660,7 @@ fn project_step(w: f64, grad: f64, hess: f64) -> (f64, f64) {
 fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let rows = w.len() / K;
     let mut pg = vec![0.0; rows * perm.len()];
-    let parts = if rows * K * K >= 1 << 16 {
-        crate::linop::max_threads()
-    } else {
-        1
-    };
+    let parts = threads_for(rows * K * K, GRAM_MIN_WORK);
     let chunk = rows.div_ceil(parts).max(1);
     run_jobs(
         w.chunks_mut(chunk * K)
@@ -774,11 +771,9 @@ pub(crate) fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
     if k > 0 {
         let blocks: Vec<&[f64]> = flat.chunks(GRAM_BLOCK * k).collect();
         let mut partial = vec![0.0; blocks.len() * k * k];
-        let threads = if flat.len() * k >= 1 << 17 {
-            crate::linop::max_threads().min(blocks.len()).max(1)
-        } else {
-            1
-        };
+        let threads = threads_for(flat.len() * k, SPARSE_PRODUCT_MIN_WORK)
+            .min(blocks.len())
+            .max(1);
         let per = blocks.len().div_ceil(threads).max(1);
         run_jobs(
             blocks

@@ -52,11 +52,9 @@ pub enum PowerIterationNormalizer {
 /// `min(m, n)` columns of `A` (when they are independent) and is cheap to compute.
 pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
     let (m, n) = a.dim();
-    let threads = if m * n >= LU_PARALLEL_MIN {
-        crate::linop::max_threads().min(m / LU_BLOCK).clamp(1, 4)
-    } else {
-        1
-    };
+    let threads = crate::threads::threads_for(m * n, crate::threads::LU_MIN_WORK)
+        .min(m / LU_BLOCK)
+        .clamp(1, 4);
     lu_on_threads(a.view(), threads)
 }
 
@@ -90,7 +88,7 @@ fn lu_on_threads(a: ArrayView2<f64>, threads: usize) -> Array2<f64> {
             best: vec![(f64::NEG_INFINITY, 0); threads],
         }),
     };
-    crate::linop::run_jobs((0..threads).map(|t| {
+    crate::threads::run_jobs((0..threads).map(|t| {
         let work = &work;
         // SAFETY: see `LuWork::run`: the threads write disjoint rows, and the pivot steps
         // run on one thread while the others wait at the barrier.
@@ -105,9 +103,6 @@ fn lu_on_threads(a: ArrayView2<f64>, threads: usize) -> Array2<f64> {
     drop(cols);
     Array2::from_shape_vec((m, kmin), out).expect("m x min(m, n)")
 }
-
-/// Entries below which the LU runs on one thread.
-const LU_PARALLEL_MIN: usize = 1 << 16;
 
 /// Rows per block of a left-looking pass (the block of every column read stays in L1).
 const LU_BLOCK: usize = 256;

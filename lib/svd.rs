@@ -248,14 +248,10 @@ fn transposed_copy(x: ndarray::ArrayView2<f64>) -> Result<Array2<f64>> {
     if r == 0 || c == 0 {
         return Ok(Array2::zeros((c, r)));
     }
-    let parts = if r * c >= 1 << 20 {
-        crate::linop::max_threads()
-    } else {
-        1
-    };
+    let parts = crate::threads::threads_for(r * c, crate::threads::DENSE_PASS_MIN_WORK);
     let band = c.div_ceil(parts).div_ceil(TILE).max(1) * TILE; // output rows per job
     let finite = std::sync::atomic::AtomicBool::new(true);
-    crate::linop::run_jobs(
+    crate::threads::run_jobs(
         out.spare_capacity_mut()[..r * c]
             .chunks_mut(band * r)
             .enumerate()

@@ -24,6 +24,7 @@ pub use hashing::{murmurhash3_32, HashingVectorizer};
 pub use stop_words::ENGLISH_STOP_WORDS;
 pub use tokenize::{for_each_token, is_word_char, python_lower, tokens};
 
+use crate::threads::{map_chunks, TEXT_MIN_BYTES};
 use crate::{Csr, Error, Result};
 use interner::Interner;
 use ndarray::Array1;
@@ -227,45 +228,6 @@ fn count_documents<S: AsRef<str>>(
     RawCounts { indptr, cols, vals }
 }
 
-/// Below this many bytes of text, counting stays on the calling thread.
-const PARALLEL_MIN_BYTES: usize = 1 << 18;
-
-/// Runs `f` on `threads` contiguous chunks of `docs` of about equal total length, in
-/// parallel, and returns the results in document order. Small inputs are one chunk.
-fn map_chunks<S, T, F>(docs: &[S], threads: usize, f: F) -> Vec<T>
-where
-    S: AsRef<str> + Sync,
-    T: Send,
-    F: Fn(&[S]) -> T + Sync,
-{
-    let total: usize = docs.iter().map(|d| d.as_ref().len()).sum();
-    if threads < 2 || total < PARALLEL_MIN_BYTES || docs.len() < 2 * threads {
-        return vec![f(docs)];
-    }
-    let mut bounds = vec![0];
-    let mut acc = 0;
-    for (i, d) in docs.iter().enumerate() {
-        acc += d.as_ref().len();
-        if acc * threads >= total * bounds.len() && bounds.len() < threads {
-            bounds.push(i + 1);
-        }
-    }
-    if *bounds.last().unwrap_or(&0) != docs.len() {
-        bounds.push(docs.len());
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| scope.spawn(move || f(&docs[w[0]..w[1]])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
 /// Appends `next` (whose columns are translated by `map`, if given) to `raw`.
 fn append_counts(raw: &mut RawCounts, next: RawCounts, map: Option<&[u32]>) {
     let offset = raw.cols.len();
@@ -285,9 +247,13 @@ fn count_known<S: AsRef<str> + Sync>(
     fitted: &Fitted,
     threads: usize,
 ) -> RawCounts {
-    let mut parts = map_chunks(docs, threads, |chunk| {
-        count_documents(chunk, lowercase, |t| fitted.column(t))
-    })
+    let mut parts = map_chunks(
+        docs,
+        |d| d.as_ref().len(),
+        threads,
+        TEXT_MIN_BYTES,
+        |chunk| count_documents(chunk, lowercase, |t| fitted.column(t)),
+    )
     .into_iter();
     let mut raw = parts
         .next()
@@ -331,7 +297,8 @@ fn learn_counts<S: AsRef<str> + Sync>(
         });
         (!full).then_some((raw, lookup))
     };
-    let mut parts = map_chunks(docs, threads, learn).into_iter();
+    let mut parts =
+        map_chunks(docs, |d| d.as_ref().len(), threads, TEXT_MIN_BYTES, learn).into_iter();
     let (mut raw, mut lookup) = match parts.next() {
         Some(first) => first.ok_or_else(too_large)?,
         None => learn(docs).ok_or_else(too_large)?,
@@ -561,7 +528,7 @@ impl CountVectorizer {
     /// Threads for counting: the crate's one policy (`TOPICMOD_NUM_THREADS`, else one per
     /// core, at most 8) unless a test set its own.
     fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(crate::linop::max_threads)
+        self.threads.unwrap_or_else(crate::threads::max_threads)
     }
 
     fn validate(&self) -> Result<()> {
@@ -1182,7 +1149,7 @@ mod tests {
 
     #[test]
     fn parallel_counting_matches_serial() {
-        // Enough text (> PARALLEL_MIN_BYTES) to be split into chunks.
+        // Enough text (> threads::TEXT_MIN_BYTES) to be split into chunks.
         let docs: Vec<String> = (0..3000)
             .map(|i| {
                 format!(

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes notebooks/NN-*.ipynb from their readable sources in scripts/notebooks/NN-*.md.
+"""Writes notebooks/NN-*.ipynb from their readable sources in notebooks/source/NN-*.md.
 
 Source format: plain Markdown. Each fenced block opened with ```rust becomes a code
 cell; the text between blocks becomes Markdown cells (a line holding only `+++`
@@ -26,7 +26,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SRC = os.path.join(ROOT, "scripts", "notebooks")
+SRC = os.path.join(ROOT, "notebooks", "source")
 OUT = os.path.join(ROOT, "notebooks")
 FENCE = re.compile(r"^```rust(?:\s+(chart))?\s*$")
 META = re.compile(r"^<!--\s*(summary|device):\s*(.*?)\s*-->\s*$")

@@ -1,4 +1,4 @@
-//! Benchmark rows for the `text` group (see scripts/bench_rust.rs): vectorizing the
+//! Benchmark rows for the `text` group (see bench/main.rs): vectorizing the
 //! lesson's training posts with English stop words.
 
 use crate::{median_time, Ctx, Row};

@@ -1,8 +1,8 @@
 //! Our side of `scripts/bench`: times every benchmark row in one process and prints
 //! the rows as JSON (`[{"name": .., "seconds": ..}, ..]`) on stdout or into `--json FILE`.
 //!
-//! Each group of rows lives in `scripts/benches/GROUP.rs` next to its Python twin
-//! `scripts/benches/GROUP.py`; rows with the same name are joined by `scripts/bench`.
+//! Each group of rows lives in `bench/groups/GROUP.rs` next to its Python twin
+//! `bench/groups/GROUP.py`; rows with the same name are joined by `scripts/bench`.
 
 use std::time::Instant;
 
@@ -10,20 +10,20 @@ use topicmod::corpus::{lesson_corpus, Dataset, Subset};
 use topicmod::text::{CountVectorizer, StopWords, TfidfVectorizer};
 use topicmod::{Csr, Result};
 
-#[path = "benches/corpus.rs"]
+#[path = "groups/corpus.rs"]
 mod corpus;
-#[path = "benches/nmf.rs"]
+#[path = "groups/nmf.rs"]
 mod nmf;
-#[path = "benches/randomized.rs"]
+#[path = "groups/randomized.rs"]
 mod randomized;
-#[path = "benches/sgd.rs"]
+#[path = "groups/sgd.rs"]
 mod sgd;
-#[path = "benches/svd.rs"]
+#[path = "groups/svd.rs"]
 mod svd;
-#[path = "benches/text.rs"]
+#[path = "groups/text.rs"]
 mod text;
 #[cfg(feature = "torch")]
-#[path = "benches/torch.rs"]
+#[path = "groups/torch.rs"]
 mod torch;
 
 /// One timed measurement.

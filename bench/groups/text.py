@@ -1,4 +1,4 @@
-"""Reference rows for the `text` group (see scripts/bench_reference.py)."""
+"""Reference rows for the `text` group (see bench/reference.py)."""
 
 
 def run(ctx, rows):

@@ -1,6 +1,6 @@
-//! Benchmark rows for the `sgd` group (see scripts/bench_rust.rs): the lesson's
+//! Benchmark rows for the `sgd` group (see bench/main.rs): the lesson's
 //! gradient-descent NMF, 50 updates from the lesson's start (`d = 5`, seed 0).
-//! Both rows are compared with NumPy's 50 *dense* updates (scripts/benches/sgd.py).
+//! Both rows are compared with NumPy's 50 *dense* updates (bench/groups/sgd.py).
 
 use topicmod::sgd::{positive_random_init, upd_with, GdParams, Penalty, LESSON_D};
 

@@ -17,7 +17,7 @@ Each run is a separate process, so its peak memory is its own (`os.wait4`):
   `MiniBatchNMF(10, batch_size=2048, max_iter=1).fit`): for the memory it needs, up to
   10^5 documents by default (--in-memory-max).
 
-    bench_scale.py --ours OURS.json --ref REF.json [--sizes 10000,100000,1000000] [--binary PATH]
+    bench/scale.py --ours OURS.json --ref REF.json [--sizes 10000,100000,1000000] [--binary PATH]
 
 Writes rows {"name", "seconds", ...} for scripts/bench's table and prints its own table with
 peak memory. Needs TOPICMOD_DATA and the dev requirements.

@@ -1,5 +1,5 @@
 """Reference rows for the PyTorch section: the lesson's loops in PyTorch itself, on the
-same matrix, start and device as scripts/benches/torch.rs."""
+same matrix, start and device as bench/groups/torch.rs."""
 import numpy as np
 
 try:

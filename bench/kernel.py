@@ -16,7 +16,7 @@ The lesson's targets are printed with the figures: a repeat execution spends at 
 not a test: it reports, it does not fail on a slow machine. It does fail when a cell
 errs or prints something other than what it should.
 
-    bench_kernel.py --ours FILE --ref FILE [--notebooks NAME[,NAME]]
+    bench/kernel.py --ours FILE --ref FILE [--notebooks NAME[,NAME]]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import KERNEL, cell_seconds, client_for  # noqa: E402
 
 FIRST_CELL_TARGET_S = 10.0

@@ -1,6 +1,6 @@
 """The reference side of `scripts/bench`: scikit-learn / SciPy / NumPy / PyTorch timings.
 
-Runs every group in scripts/benches/*.py in one process and writes
+Runs every group in bench/groups/*.py in one process and writes
 [{"name", "seconds", "reference"}, ...] as JSON to the file named by --json (or stdout).
 """
 import argparse
@@ -61,7 +61,7 @@ class Ctx:
 
 
 def load_group(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", os.path.join(HERE, "benches", f"{name}.py"))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", os.path.join(HERE, "groups", f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -1,4 +1,4 @@
-//! Benchmark rows for the `corpus` group (see scripts/bench_rust.rs).
+//! Benchmark rows for the `corpus` group (see bench/main.rs).
 //!
 //! "corpus load (warm)": `lesson_corpus(Subset::Train)` once the parsed cache exists
 //! (the first call below builds it): read the cached training subset,

@@ -1,4 +1,4 @@
-"""Reference rows for the `corpus` group (see scripts/bench_reference.py).
+"""Reference rows for the `corpus` group (see bench/reference.py).
 
 "corpus load (warm)": scikit-learn's fetch_20newsgroups with the lesson's arguments
 once its zlib'd pickle cache exists (the first call builds it): unpickle both
