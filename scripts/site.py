@@ -34,7 +34,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "lib"))
 import check_charts  # noqa: E402
 from html_export import MATHJAX_DIR, check_math, export_html, notebook_title  # noqa: E402
 from run_notebooks import cell_seconds  # noqa: E402

@@ -38,7 +38,7 @@ MATHJAX_DIR = "mathjax"
 # styles of their own, as nbconvert's default does.
 LOCAL_CONFIG_NAME = "local/topicmod"
 LOCAL_CONFIG_FILE = f"config/{LOCAL_CONFIG_NAME}.js"  # inside the copy
-LOCAL_CONFIG = f"""// Written by scripts/html_export.py: set formulas in the system's fonts (no web fonts).
+LOCAL_CONFIG = f"""// Written by scripts/lib/html_export.py: set formulas in the system's fonts (no web fonts).
 MathJax.Hub.Config({{
   "HTML-CSS": {{availableFonts: [], preferredFont: null, webFont: null, imageFont: null}}
 }});

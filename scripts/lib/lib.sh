@@ -1,7 +1,7 @@
 # Shared helpers for scripts/setup, scripts/test, scripts/lesson and scripts/kernel (sourced, not run).
 # Everything is relative to the repository root; no machine-specific path is stored here.
 
-TOPICMOD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOPICMOD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KERNEL_NAME="topicmod-rust"
 KERNEL_DISPLAY="Rust (topicmod)"
 EVCXR_VERSION="0.22.0"
