@@ -477,6 +477,101 @@ fn scatter_fixed<const K: usize>(
     }
 }
 
+/// `AᵀA` (`k x k`) for a tall dense `A` (`rows x k`), by a single pass over the rows.
+///
+/// Written out rather than handed to BLAS: for `k` around 5 a threaded `gemm` costs more in
+/// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of
+/// [`GRAM_BLOCK`] rows; each block's sums ([`gram_upper_add`], from zero) are added into the
+/// result in block order, so the result does not depend on how many threads share the
+/// blocks.
+pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
+    let k = a.ncols();
+    let a = a.as_standard_layout();
+    let flat = a.as_slice().expect("standard layout is contiguous");
+    let mut g = vec![0.0; k * k];
+    if k > 0 {
+        let blocks: Vec<&[f64]> = flat.chunks(GRAM_BLOCK * k).collect();
+        let mut partial = vec![0.0; blocks.len() * k * k];
+        let threads = threads_for(flat.len() * k, SPARSE_PRODUCT_MIN_WORK)
+            .min(blocks.len())
+            .max(1);
+        let per = blocks.len().div_ceil(threads).max(1);
+        run_jobs(
+            blocks
+                .chunks(per)
+                .zip(partial.chunks_mut(per * k * k))
+                .map(|(bs, ps)| {
+                    move || {
+                        for (b, p) in bs.iter().zip(ps.chunks_exact_mut(k * k)) {
+                            gram_upper_add(k, b, p);
+                        }
+                    }
+                }),
+        );
+        for p in partial.chunks_exact(k * k) {
+            for (gv, pv) in g.iter_mut().zip(p) {
+                *gv += pv;
+            }
+        }
+    }
+    mirror_upper(k, &mut g);
+    Array2::from_shape_vec((k, k), g).expect("k x k")
+}
+
+/// Rows per block of [`gram`].
+const GRAM_BLOCK: usize = 2048;
+
+/// Adds the upper triangle of `RᵀR` into `g` (`k x k`, row-major) for the rows `R` of the
+/// row-major block `rows` (`k` wide): the crate's one Gram kernel, used by [`gram`] and by
+/// `MiniBatchNmf`'s fused update of `H`. For `k <= 32` the block's sums collect from zero in
+/// registers and are added into `g` once at the end; wider blocks add every product straight
+/// into `g`.
+pub(crate) fn gram_upper_add(k: usize, rows: &[f64], g: &mut [f64]) {
+    with_const_k!(
+        k,
+        gram_upper_add_fixed(rows, g),
+        gram_upper_add_any(k, rows, g)
+    )
+}
+
+fn gram_upper_add_fixed<const K: usize>(rows: &[f64], g: &mut [f64]) {
+    let mut acc = [[0.0; K]; K];
+    for r in rows.chunks_exact(K) {
+        let r: &[f64; K] = r.try_into().expect("K wide");
+        for p in 0..K {
+            let rp = r[p];
+            for q in p..K {
+                acc[p][q] += rp * r[q];
+            }
+        }
+    }
+    for (p, row) in acc.iter().enumerate() {
+        for (gq, &aq) in g[p * K + p..(p + 1) * K].iter_mut().zip(&row[p..]) {
+            *gq += aq;
+        }
+    }
+}
+
+fn gram_upper_add_any(k: usize, rows: &[f64], g: &mut [f64]) {
+    for r in rows.chunks_exact(k) {
+        for p in 0..k {
+            let rp = r[p];
+            for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
+                *gq += rp * rq;
+            }
+        }
+    }
+}
+
+/// Copies the upper triangle of the `k x k` row-major `g` onto its lower triangle.
+pub(crate) fn mirror_upper(k: usize, g: &mut [f64]) {
+    for p in 0..k {
+        for q in 0..p {
+            g[p * k + q] = g[q * k + p];
+        }
+    }
+}
+
 /// A CSR matrix `A` together with a CSR copy of `Aᵀ`, so that both `A X` and `Aᵀ X` run
 /// as row-by-row gathers ([`csr_dot_dense`]): each output row is summed by one thread, in
 /// stored order, reading `X` instead of scattering into the output. Building `Aᵀ` costs
@@ -703,6 +798,22 @@ mod tests {
             assert!(worst < 1e-12, "{worst}");
             assert_eq!(pair.sum_sq(), s.sum_sq());
             assert_eq!(pair.to_array(), a);
+        }
+    }
+
+    #[test]
+    fn gram_is_a_transpose_a_for_every_width() {
+        let mut rng = crate::rng::RandomState::new(6);
+        // 5000 rows: three blocks of `GRAM_BLOCK`, split between threads for k >= 5.
+        for k in [0, 1, 5, 32, 33] {
+            let a = rng.standard_normal_matrix(5000, k);
+            let g = gram(a.view());
+            let d = &g - &a.t().dot(&a);
+            let worst = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            assert!(worst < 1e-9, "k = {k}: {worst}");
+            assert_eq!(g, g.t());
+            // a column-major view gives the same sums
+            assert_eq!(gram(a.t().as_standard_layout().t()), g);
         }
     }
 

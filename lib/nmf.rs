@@ -34,10 +34,10 @@
 
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
-use crate::linop::{with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
+use crate::linop::{gram, with_const_k, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::randomized::randomized_svd;
 use crate::rng::{check_random_state, RandomState};
-use crate::threads::{run_jobs, threads_for, GRAM_MIN_WORK, SPARSE_PRODUCT_MIN_WORK};
+use crate::threads::{run_jobs, threads_for, GRAM_MIN_WORK};
 use crate::{Error, Result};
 
 mod minibatch;
@@ -755,81 +755,6 @@ fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize
         }
     }
     violation
-}
-
-/// `AᵀA` (`k x k`) for a tall `A` (`rows x k`), by a single pass over the rows.
-///
-/// Written out rather than handed to BLAS: for `k` around 5 a threaded `gemm` costs more in
-/// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of
-/// [`GRAM_BLOCK`] whose partial sums are added in block order, so the result does not
-/// depend on how many threads share the blocks.
-pub(crate) fn gram(a: ndarray::ArrayView2<f64>) -> Array2<f64> {
-    let k = a.ncols();
-    let a = a.as_standard_layout();
-    let flat = a.as_slice().expect("standard layout is contiguous");
-    let mut g = vec![0.0; k * k];
-    if k > 0 {
-        let blocks: Vec<&[f64]> = flat.chunks(GRAM_BLOCK * k).collect();
-        let mut partial = vec![0.0; blocks.len() * k * k];
-        let threads = threads_for(flat.len() * k, SPARSE_PRODUCT_MIN_WORK)
-            .min(blocks.len())
-            .max(1);
-        let per = blocks.len().div_ceil(threads).max(1);
-        run_jobs(
-            blocks
-                .chunks(per)
-                .zip(partial.chunks_mut(per * k * k))
-                .map(|(bs, ps)| {
-                    move || {
-                        for (b, p) in bs.iter().zip(ps.chunks_exact_mut(k * k)) {
-                            with_const_k!(k, gram_upper_fixed(b, p), gram_upper_any(k, b, p));
-                        }
-                    }
-                }),
-        );
-        for p in partial.chunks_exact(k * k) {
-            for (gv, pv) in g.iter_mut().zip(p) {
-                *gv += pv;
-            }
-        }
-    }
-    for p in 0..k {
-        for q in 0..p {
-            g[p * k + q] = g[q * k + p];
-        }
-    }
-    Array2::from_shape_vec((k, k), g).expect("k x k")
-}
-
-/// Rows per block of [`gram`].
-const GRAM_BLOCK: usize = 2048;
-
-/// Upper triangle of `AᵀA` into `g` (`k x k`, row-major) for row-major `A`, `k = K`.
-fn gram_upper_fixed<const K: usize>(flat: &[f64], g: &mut [f64]) {
-    let mut acc = [[0.0; K]; K];
-    for r in flat.chunks_exact(K) {
-        let r: &[f64; K] = r.try_into().expect("K wide");
-        for p in 0..K {
-            let rp = r[p];
-            for q in p..K {
-                acc[p][q] += rp * r[q];
-            }
-        }
-    }
-    for (p, row) in acc.iter().enumerate() {
-        g[p * K + p..(p + 1) * K].copy_from_slice(&row[p..]);
-    }
-}
-
-fn gram_upper_any(k: usize, flat: &[f64], g: &mut [f64]) {
-    for r in flat.chunks_exact(k) {
-        for p in 0..k {
-            let rp = r[p];
-            for (gq, &rq) in g[p * k + p..(p + 1) * k].iter_mut().zip(&r[p..]) {
-                *gq += rp * rq;
-            }
-        }
-    }
 }
 
 /// Updates `W` (`rows x k`) against `Ht` (`cols x k`); `xht = X Ht` is given.

@@ -28,10 +28,10 @@ use ndarray::{s, Array2, ArrayView2};
 
 use super::minibatch_kernels::{online_update, Moved};
 use super::{
-    beta_divergence, check_data, gram, initialize, mm_gamma, mu_apply, mu_terms_h, mu_terms_w,
-    AlphaH, BetaLoss, Init, MuCache, Regularization,
+    beta_divergence, check_data, initialize, mm_gamma, mu_apply, mu_terms_h, mu_terms_w, AlphaH,
+    BetaLoss, Init, MuCache, Regularization,
 };
-use crate::linop::{CsrWithTranspose, DataMatrix, SingleThreadedBlas};
+use crate::linop::{gram, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::{Csr, Error, Result};
 
 const NAME: &str = "MiniBatchNmf";

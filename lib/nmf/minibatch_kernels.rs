@@ -12,7 +12,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::linop::with_const_k;
+use crate::linop::{gram_upper_add, mirror_upper};
 
 /// What one online update of `H` changed.
 pub(super) struct Moved {
@@ -106,45 +106,13 @@ pub(super) fn online_update(
                     *d = v;
                 }
             }
-            with_const_k!(k, gram_add_fixed(block, g), gram_add_any(k, block, g));
+            gram_upper_add(k, block, g);
         }
     }
     if let Some((_, g)) = hts {
-        for p in 0..k {
-            for q in 0..p {
-                g[p * k + q] = g[q * k + p];
-            }
-        }
+        mirror_upper(k, g);
     }
     moved
-}
-
-/// Adds the upper triangle of `RᵀR` into `g` (`k x k`, row-major) for the rows `R` of a
-/// row-major block (`K` wide).
-fn gram_add_fixed<const K: usize>(block: &[f64], g: &mut [f64]) {
-    let mut acc = [[0.0; K]; K];
-    for r in block.chunks_exact(K) {
-        for p in 0..K {
-            for q in p..K {
-                acc[p][q] += r[p] * r[q];
-            }
-        }
-    }
-    for p in 0..K {
-        for q in p..K {
-            g[p * K + q] += acc[p][q];
-        }
-    }
-}
-
-fn gram_add_any(k: usize, block: &[f64], g: &mut [f64]) {
-    for r in block.chunks_exact(k) {
-        for p in 0..k {
-            for q in p..k {
-                g[p * k + q] += r[p] * r[q];
-            }
-        }
-    }
 }
 
 /// Columns per block of [`online_update`].
