@@ -49,18 +49,19 @@ impl HashingVectorizer {
             norm: Norm::L2,
         }
     }
-    /// Number of columns (at most 2³¹ − 1).
-    pub fn n_features(mut self, n: usize) -> Self {
-        self.n_features = n;
-        self
-    }
-    /// The number of columns its rows have (the `n_features` setting).
-    pub fn n_columns(&self) -> usize {
-        self.n_features
+    field_setters! {
+        /// Number of columns (at most 2³¹ − 1).
+        n_features: usize,
+        /// Add `−1` for tokens whose hash is negative (default true).
+        alternate_sign: bool,
+        /// Set every stored entry to 1 before normalizing.
+        binary: bool,
+        /// Row normalization (default `L2`).
+        norm: Norm,
     }
     /// Lower-case documents before tokenizing (default true).
-    pub fn lowercase(mut self, yes: bool) -> Self {
-        self.analyzer = self.analyzer.lowercase(yes);
+    pub fn lowercase(mut self, lowercase: bool) -> Self {
+        self.analyzer = self.analyzer.lowercase(lowercase);
         self
     }
     /// Tokens to drop before hashing.
@@ -68,20 +69,9 @@ impl HashingVectorizer {
         self.analyzer = self.analyzer.stop_words(stop_words);
         self
     }
-    /// Add `−1` for tokens whose hash is negative (default true).
-    pub fn alternate_sign(mut self, yes: bool) -> Self {
-        self.alternate_sign = yes;
-        self
-    }
-    /// Set every stored entry to 1 before normalizing.
-    pub fn binary(mut self, yes: bool) -> Self {
-        self.binary = yes;
-        self
-    }
-    /// Row normalization (default `L2`).
-    pub fn norm(mut self, norm: Norm) -> Self {
-        self.norm = norm;
-        self
+    /// The number of columns its rows have (the `n_features` setting).
+    pub fn n_columns(&self) -> usize {
+        self.n_features
     }
 
     /// The hashed document-term matrix of `docs` (`docs.len() x n_features`).
