@@ -27,9 +27,13 @@
 //! assert!(is_orthonormal_columns(&f.u, 1e-12) && is_orthonormal_rows(&f.vt, 1e-12));
 //! ```
 
+mod lapack;
+mod transpose;
+
 use crate::{Error, Result};
 use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, Zip};
-use ndarray_linalg::{JobSvd, SVDDCInto};
+
+use lapack::{gesdd_svd, wide_svd};
 
 /// A thin SVD: `u` is `m x k`, `s` has the `k` singular values in decreasing order,
 /// `vt` is `k x n`, and `A ≈ u diag(s) vt`.
@@ -118,7 +122,7 @@ impl Svd {
 /// Each singular vector pair is defined only up to a joint sign flip; the signs here are
 /// LAPACK's, as in SciPy and NumPy. A wide matrix (`n >= 11 m / 6`) takes `dgesdd`'s own
 /// route with its first step, the LQ factorization, computed as a QR factorization of
-/// `Aᵀ` (see [`wide_svd`]): the same signs as `dgesdd`, values equal to rounding.
+/// `Aᵀ` (see `lapack::wide_svd`): the same signs as `dgesdd`, values equal to rounding.
 pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
     let (m, n) = a.dim();
     if m == 0 || n == 0 {
@@ -132,167 +136,6 @@ pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
         gesdd_svd(a.view())
     }
 }
-
-/// `dgesdd` on a column-major copy of `a` (non-empty).
-fn gesdd_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
-    // Column-major copy (LAPACK then factors A itself, not A^T, as SciPy does).
-    let (u, s, vt) = gesdd(transposed_copy(a)?.reversed_axes())?;
-    // U and Vᵀ stay in LAPACK's column-major layout (as SciPy returns them), here and in
-    // `wide_svd`: a row-major copy of the lesson's 2034 x 26576 Vᵀ took about 0.4 s.
-    Ok(Svd { u, s, vt })
-}
-
-/// Thin SVD of a wide `m x n` matrix (`n >= 11 m / 6`) the way `dgesdd` does it, with its
-/// first step done on storage that suits it.
-///
-/// `dgesdd` starts a wide matrix with an LQ factorization `A = L Q` (`L` lower triangular
-/// `m x m`, `Q` with orthonormal rows), takes the SVD `L = U Σ W^T` of the small factor
-/// and returns `V^T = W^T Q`. The LQ of `A` is the QR of `Aᵀ` read backwards
-/// (`Aᵀ = Qᵀ Lᵀ`, the same Householder reflections), and `Aᵀ` in column-major order is
-/// `A` in row-major order: LAPACK's `dgeqrf`/`dorgqr` then sweep contiguous columns,
-/// where `dgelqf`/`dorglq` on a column-major `A` step through rows with a stride of `m`.
-/// On the lesson's 2034 x 26576 count matrix that made the whole SVD about a fifth faster.
-/// `L`'s SVD is `dgesdd` on the square factor, which runs exactly the steps `dgesdd`
-/// runs after its LQ (bidiagonalize, divide and conquer, back-transform), so the signs
-/// are `dgesdd`'s; entries differ from it by rounding only.
-fn wide_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
-    use ndarray::ShapeBuilder;
-    let (m, n) = a.dim();
-    let too_big = || Error::InvalidInput(format!("{m} x {n} is too large for LAPACK"));
-    let (mi, ni) = (
-        i32::try_from(m).map_err(|_| too_big())?,
-        i32::try_from(n).map_err(|_| too_big())?,
-    );
-    // A row-major = Aᵀ column-major (n x m).
-    let mut at = transposed_copy(a.t())?.into_raw_vec_and_offset().0;
-    let mut tau = vec![0.0; m];
-    // The QR of Aᵀ (R above the diagonal of the top m x m block, the reflectors below).
-    // SAFETY (both calls): `at` holds the n x m column-major Aᵀ with leading dimension n,
-    // `tau` has room for the m reflector scalars, `work` for `lwork` entries.
-    with_workspace("dgeqrf", |work, lwork, info| unsafe {
-        lapack_sys::dgeqrf_(
-            &ni,
-            &mi,
-            at.as_mut_ptr(),
-            &ni,
-            tau.as_mut_ptr(),
-            work,
-            &lwork,
-            info,
-        )
-    })?;
-    // L = Rᵀ, lower triangular.
-    let mut l = Array2::<f64>::zeros((m, m).f());
-    for j in 0..m {
-        for i in 0..=j {
-            l[[j, i]] = at[j * n + i];
-        }
-    }
-    // Q_qr = Qᵀ (n x m, orthonormal columns) in place of the reflectors.
-    with_workspace("dorgqr", |work, lwork, info| unsafe {
-        lapack_sys::dorgqr_(
-            &ni,
-            &mi,
-            &mi,
-            at.as_mut_ptr(),
-            &ni,
-            tau.as_ptr(),
-            work,
-            &lwork,
-            info,
-        )
-    })?;
-    let q_qr = Array2::from_shape_vec((n, m).f(), at).expect("n x m");
-    // L = U Σ Wᵀ, then Vᵀ = Wᵀ Q = Wᵀ Q_qrᵀ.
-    let (u, s, wt) = gesdd(l)?;
-    let mut vt = Array2::<f64>::zeros((m, n).f());
-    ndarray::linalg::general_mat_mul(1.0, &wt, &q_qr.t(), 0.0, &mut vt);
-    Ok(Svd { u, s, vt })
-}
-
-/// `dgesdd` (thin: `JOBZ = 'S'`) on a column-major `f`: `(U, s, Vᵀ)`.
-fn gesdd(f: Array2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
-    match f.svddc_into(JobSvd::Some)? {
-        (Some(u), s, Some(vt)) => Ok((u, s, vt)),
-        _ => Err(Error::Linalg("dgesdd returned no singular vectors".into())),
-    }
-}
-
-/// Calls a LAPACK routine that takes a workspace twice, as LAPACK intends: first with
-/// `lwork = -1`, when it only writes the size it wants into `work[0]`, then with a
-/// workspace of that size. A non-zero `info` from either call is [`Error::Linalg`].
-fn with_workspace(what: &str, mut call: impl FnMut(*mut f64, i32, &mut i32)) -> Result<()> {
-    let check = |info: i32| match info {
-        0 => Ok(()),
-        _ => Err(Error::Linalg(format!("{what} failed (info = {info})"))),
-    };
-    let (mut query, mut info) = (0.0, 0);
-    call(&mut query, -1, &mut info);
-    check(info)?;
-    let mut work = vec![0.0; (query as usize).max(1)];
-    let lwork = i32::try_from(work.len())
-        .map_err(|_| Error::InvalidInput(format!("{what} needs too large a workspace")))?;
-    call(work.as_mut_ptr(), lwork, &mut info);
-    check(info)
-}
-
-/// `Xᵀ` as a new row-major array; [`Error::InvalidInput`] if some entry of `X` is NaN or
-/// infinite (checked on the way). Square tiles keep
-/// both the reads and the writes in cache; large copies split the output rows between
-/// threads (an element-by-element copy of the lesson's 2034 x 26576 matrix into
-/// column-major order, followed by a separate finiteness check, took 0.6 s; this 0.23 s).
-fn transposed_copy(x: ndarray::ArrayView2<f64>) -> Result<Array2<f64>> {
-    const TILE: usize = 32;
-    let (r, c) = x.dim();
-    let mut out: Vec<f64> = Vec::with_capacity(r * c);
-    if r == 0 || c == 0 {
-        return Ok(Array2::zeros((c, r)));
-    }
-    let parts = crate::threads::threads_for(r * c, crate::threads::DENSE_PASS_MIN_WORK);
-    let band = c.div_ceil(parts).div_ceil(TILE).max(1) * TILE; // output rows per job
-    let finite = std::sync::atomic::AtomicBool::new(true);
-    crate::threads::run_jobs(
-        out.spare_capacity_mut()[..r * c]
-            .chunks_mut(band * r)
-            .enumerate()
-            .map(|(b, dst)| {
-                let finite = &finite;
-                move || {
-                    let j0 = b * band;
-                    let rows_here = dst.len() / r; // output rows j0..j0 + rows_here
-                    let mut ok = true;
-                    for tj in (0..rows_here).step_by(TILE) {
-                        let tj1 = (tj + TILE).min(rows_here);
-                        for ti in (0..r).step_by(TILE) {
-                            let ti1 = (ti + TILE).min(r);
-                            for i in ti..ti1 {
-                                for j in tj..tj1 {
-                                    // SAFETY: i < r and j0 + j < c (the output rows
-                                    // of this job).
-                                    let v = unsafe { *x.uget((i, j0 + j)) };
-                                    ok &= v.is_finite();
-                                    dst[j * r + i].write(v);
-                                }
-                            }
-                        }
-                    }
-                    if !ok {
-                        finite.store(false, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-            }),
-    );
-    // SAFETY: the jobs cover all `c` output rows and write all `r` entries of each.
-    unsafe { out.set_len(r * c) };
-    let out = Array2::from_shape_vec((c, r), out).expect("c x r");
-    if !finite.into_inner() {
-        return Err(Error::InvalidInput(
-            "the matrix holds NaN or infinite entries".into(),
-        ));
-    }
-    Ok(out)
-}
-
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
 ///
 /// Computed a block of rows at a time, so no second `m x n` matrix is held in memory.
