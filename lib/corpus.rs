@@ -24,6 +24,12 @@
 //! kept as a binary file (with a CRC-32) in the cache folder, keyed by the archive's size,
 //! modification time and first/last bytes, so later loads skip the tar parsing.
 //!
+//! [`FetchOptions`] and [`LoadFilesOptions`] are builders: setters that store their
+//! argument as it is come from the crate's `field_setters!` macro; those that convert it
+//! (`categories` and `allowed_extensions` take any slice of strings, `data_home` and
+//! `cache_dir` any path, each stored as `Some(owned value)`) are written by hand, one
+//! statement then `self`.
+//!
 //! ```no_run
 //! use topicmod::corpus::{lesson_corpus, FetchOptions, Remove, Subset};
 //! let train = lesson_corpus(Subset::Train)?;
@@ -187,11 +193,6 @@ impl LoadFilesOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Keep only these category folders.
-    pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
-        self.categories = Some(owned_strings(cats));
-        self
-    }
     field_setters! {
         /// Read the files' text or not.
         load_content: bool,
@@ -199,6 +200,11 @@ impl LoadFilesOptions {
         shuffle: bool,
         /// Seed of the permutation.
         random_state: u32,
+    }
+    /// Keep only these category folders.
+    pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
+        self.categories = Some(owned_strings(cats));
+        self
     }
     /// Keep only files with these extensions (`".txt"`, with the dot).
     pub fn allowed_extensions<S: AsRef<str>>(mut self, exts: &[S]) -> Self {
@@ -335,19 +341,21 @@ impl FetchOptions {
     field_setters! {
         /// Train, test or all.
         subset: Subset,
-    }
-    /// Keep only these groups (their labels follow the sorted order of the names).
-    pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
-        self.categories = Some(owned_strings(cats));
-        self
-    }
-    field_setters! {
         /// Parts of the posts to remove.
         remove: Remove,
         /// Permute the result or not.
         shuffle: bool,
         /// Seed of the final permutation.
         random_state: u32,
+        /// Allow or forbid downloading the archive.
+        download_if_missing: bool,
+        /// Download from somewhere else (a mirror, or a test server).
+        source: ArchiveSource,
+    }
+    /// Keep only these groups (their labels follow the sorted order of the names).
+    pub fn categories<S: AsRef<str>>(mut self, cats: &[S]) -> Self {
+        self.categories = Some(owned_strings(cats));
+        self
     }
     /// Folder for the archive and the parsed cache.
     pub fn data_home(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -358,12 +366,6 @@ impl FetchOptions {
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
-    }
-    field_setters! {
-        /// Allow or forbid downloading the archive.
-        download_if_missing: bool,
-        /// Download from somewhere else (a mirror, or a test server).
-        source: ArchiveSource,
     }
 
     /// Loads the corpus; see [`fetch_20newsgroups`].
