@@ -13,7 +13,6 @@
 //! several into one [`Html`] block (see [`slider`]).
 
 use crate::{Error, Result};
-use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -148,28 +147,6 @@ pub type Axes<'a> = (&'a str, &'a str);
 const TITLE_FONT: (&str, u32) = ("sans-serif", 22);
 const AXIS_TITLE_FONT: (&str, u32) = ("sans-serif", 16);
 
-/// A chart being drawn into an SVG string, with x coordinates `X` and y coordinates `Y`.
-type SvgChart<'a, 'b, X, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>;
-
-/// The part every chart shares: a caption, a margin, room for tick labels and axis titles
-/// (`label_areas` = (below the x axis, left of the y axis), in pixels) and the coordinate
-/// ranges. Each chart then draws its own mesh (with [`Axes`] titles) and series.
-fn framed<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
-    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
-    title: &str,
-    label_areas: (u32, u32),
-    x: X,
-    y: Y,
-) -> Result<SvgChart<'a, 'b, X::CoordDescType, Y::CoordDescType>> {
-    ChartBuilder::on(root)
-        .caption(title, TITLE_FONT)
-        .margin(12)
-        .x_label_area_size(label_areas.0)
-        .y_label_area_size(label_areas.1)
-        .build_cartesian_2d(x, y)
-        .map_err(plot_err)
-}
-
 /// Tick positions for an axis from `lo` to `hi`: multiples of a round step (1, 2 or 5
 /// times a power of ten) giving at most about ten ticks; at least 1 apart when `whole`,
 /// so that an index axis reads 0, 1, 2 ... and never 0.5.
@@ -210,13 +187,6 @@ impl TickedAxis {
             linear: (lo..hi).into(),
             ticks,
         }
-    }
-
-    /// A value axis from `lo` to `hi` with round [`ticks`], and the step between them (for
-    /// [`tick_label`]).
-    fn values(lo: f64, hi: f64, whole: bool) -> (Self, f64) {
-        let (points, step) = ticks(lo, hi, whole);
-        (TickedAxis::new(lo, hi, points), step)
     }
 }
 
@@ -268,6 +238,93 @@ fn slot_label(labels: &[&str], at: f64, top_down: bool) -> String {
 
 fn all_whole(values: impl Iterator<Item = f64>) -> bool {
     values.into_iter().all(|v| v.fract() == 0.0)
+}
+
+/// One axis of a chart: its range and ticks, the label of a tick, grid lines at the ticks
+/// or not, and the font of the tick labels (plotters' default when `None`).
+struct Axis<'l> {
+    coords: TickedAxis,
+    label: Box<dyn Fn(&f64) -> String + 'l>,
+    grid: bool,
+    font: Option<(&'static str, u32)>,
+}
+
+impl<'l> Axis<'l> {
+    /// A value axis from `lo` to `hi` with round [`ticks`] (whole numbers when `whole`) and
+    /// grid lines.
+    fn values(lo: f64, hi: f64, whole: bool) -> Self {
+        let (points, step) = ticks(lo, hi, whole);
+        Axis {
+            coords: TickedAxis::new(lo, hi, points),
+            label: Box::new(move |v| tick_label(*v, step)),
+            grid: true,
+            font: None,
+        }
+    }
+
+    /// One unit slot per name (counted from the top when `top_down`), labeled at its middle,
+    /// without grid lines.
+    fn slots(names: &'l [&'l str], top_down: bool) -> Self {
+        let n = names.len();
+        Axis {
+            coords: TickedAxis::new(0.0, n as f64, slot_middles(n)),
+            label: Box::new(move |v| slot_label(names, *v, top_down)),
+            grid: false,
+            font: None,
+        }
+    }
+
+    field_setters! {
+        /// Grid lines at the ticks or not.
+        grid: bool,
+        /// Font of the tick labels.
+        font: Option<(&'static str, u32)>,
+    }
+}
+
+/// A chart being drawn into an SVG string, on two [`TickedAxis`] axes.
+type SvgChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickedAxis, TickedAxis>>;
+
+/// The frame every chart shares: the caption, a margin, room for tick labels and axis titles
+/// (`label_areas` = (below the x axis, left of the y axis), in pixels), and the mesh: the
+/// axes `x` and `y` with their tick labels and grid lines, titled by `axes`. Each chart then
+/// draws its own series into it.
+fn framed<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    axes: Axes,
+    label_areas: (u32, u32),
+    x: Axis,
+    y: Axis,
+) -> Result<SvgChart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, TITLE_FONT)
+        .margin(12)
+        .x_label_area_size(label_areas.0)
+        .y_label_area_size(label_areas.1)
+        .build_cartesian_2d(x.coords, y.coords)
+        .map_err(plot_err)?;
+    let mut mesh = chart.configure_mesh();
+    if !x.grid {
+        mesh.disable_x_mesh();
+    }
+    if !y.grid {
+        mesh.disable_y_mesh();
+    }
+    if let Some(font) = x.font {
+        mesh.x_label_style(font);
+    }
+    if let Some(font) = y.font {
+        mesh.y_label_style(font);
+    }
+    mesh.x_label_formatter(&*x.label)
+        .y_label_formatter(&*y.label)
+        .x_desc(axes.0)
+        .y_desc(axes.1)
+        .axis_desc_style(AXIS_TITLE_FONT)
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
 }
 
 /// A line through `values[0], values[1], ...` against their index (e.g. singular values).
@@ -394,19 +451,9 @@ fn draw_lines(
     let (x0, x1) = padded_range(series.iter().flat_map(|s| s.1.iter().copied()));
     let (y0, y1) = padded_range(series.iter().flat_map(|s| s.2.iter().copied()));
     let whole_x = all_whole(series.iter().flat_map(|s| s.1.iter().copied()));
-    let (x_axis, x_step) = TickedAxis::values(x0, x1, whole_x);
-    let (y_axis, y_step) = TickedAxis::values(y0, y1, false);
     render(SIZE, |root| {
-        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|v| tick_label(*v, x_step))
-            .y_label_formatter(&|v| tick_label(*v, y_step))
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(AXIS_TITLE_FONT)
-            .draw()
-            .map_err(plot_err)?;
+        let x = Axis::values(x0, x1, whole_x);
+        let mut chart = framed(root, title, axes, (48, 80), x, Axis::values(y0, y1, false))?;
         for (i, (name, xs, ys)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let drawn = chart
@@ -463,19 +510,8 @@ fn draw_bars(title: &str, axes: Axes, labels: &[&str], values: &[f64]) -> Result
     render((SIZE.0, height), |root| {
         // Bar i fills the slot from row n-1-i to n-i (the first label on top), and its label
         // sits at the slot's middle.
-        let rows = TickedAxis::new(0.0, n as f64, slot_middles(n));
-        let (values_axis, step) = TickedAxis::values(x0, x1, false);
-        let mut chart = framed(root, title, (48, label_area(labels)), values_axis, rows)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(AXIS_TITLE_FONT)
-            .x_label_formatter(&|v| tick_label(*v, step))
-            .y_label_formatter(&|v| slot_label(labels, *v, true))
-            .draw()
-            .map_err(plot_err)?;
+        let (x, y) = (Axis::values(x0, x1, false), Axis::slots(labels, true));
+        let mut chart = framed(root, title, axes, (48, label_area(labels)), x, y)?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, &v)| {
                 let row = (n - 1 - i) as f64;
@@ -527,24 +563,10 @@ fn draw_heatmap(
     let height = (130 + 48 * nr as u32).clamp(260, 800);
     render((width, height), |root| {
         // Cell (i, j) fills the unit square from (j, nr-1-i): the first row on top.
-        let mut chart = framed(
-            root,
-            title,
-            (56, label_area(rows)),
-            TickedAxis::new(0.0, nc as f64, slot_middles(nc)),
-            TickedAxis::new(0.0, nr as f64, slot_middles(nr)),
-        )?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(AXIS_TITLE_FONT)
-            .label_style(("sans-serif", 15))
-            .x_label_formatter(&|v| slot_label(cols, *v, false))
-            .y_label_formatter(&|v| slot_label(rows, *v, true))
-            .draw()
-            .map_err(plot_err)?;
+        let font = Some(("sans-serif", 15));
+        let x = Axis::slots(cols, false).font(font);
+        let y = Axis::slots(rows, true).font(font);
+        let mut chart = framed(root, title, axes, (56, label_area(rows)), x, y)?;
         let shade = |t: f64| {
             let mix = |full: u8| (255.0 - t * (255.0 - full as f64)).round() as u8;
             RGBColor(mix(31), mix(119), mix(180))
@@ -597,19 +619,9 @@ pub fn histogram(title: &str, axes: Axes, values: &[f64], bins: usize) -> Result
     }
     let top = *counts.iter().max().unwrap_or(&1) as f64;
     render(SIZE, |root| {
-        let (x_axis, x_step) = TickedAxis::values(lo, lo + width * bins as f64, false);
-        let (y_axis, y_step) = TickedAxis::values(0.0, top * 1.08, true);
-        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_label_formatter(&|v| tick_label(*v, x_step))
-            .y_label_formatter(&|v| tick_label(*v, y_step))
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(AXIS_TITLE_FONT)
-            .draw()
-            .map_err(plot_err)?;
+        let x = Axis::values(lo, lo + width * bins as f64, false).grid(false);
+        let y = Axis::values(0.0, top * 1.08, true);
+        let mut chart = framed(root, title, axes, (48, 80), x, y)?;
         chart
             .draw_series(counts.iter().enumerate().map(|(k, &c)| {
                 let a = lo + width * k as f64;
@@ -662,18 +674,8 @@ pub fn animate_line_fit(
     let mut lines: Vec<(i32, i32, i32, i32)> = Vec::with_capacity(frames.len());
     let mut clip = (0, 0, 0, 0);
     let mut chart_svg = render(SIZE, |root| {
-        let (x_axis, x_step) = TickedAxis::values(x0, x1, false);
-        let (y_axis, y_step) = TickedAxis::values(y0, y1, false);
-        let mut chart = framed(root, title, (48, 80), x_axis, y_axis)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|v| tick_label(*v, x_step))
-            .y_label_formatter(&|v| tick_label(*v, y_step))
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(AXIS_TITLE_FONT)
-            .draw()
-            .map_err(plot_err)?;
+        let (x, y) = (Axis::values(x0, x1, false), Axis::values(y0, y1, false));
+        let mut chart = framed(root, title, axes, (48, 80), x, y)?;
         chart
             .draw_series(
                 xs.iter()
