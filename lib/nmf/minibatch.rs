@@ -27,10 +27,8 @@ use std::ops::Range;
 use ndarray::{s, Array2, ArrayView2};
 
 use super::minibatch_kernels::{online_update, Moved};
-use super::{
-    beta_divergence, check_data, initialize, mm_gamma, mu_apply, mu_terms_h, mu_terms_w, AlphaH,
-    BetaLoss, Init, MuCache, Regularization,
-};
+use super::mu::{mm_gamma, mu_apply, mu_terms_h, mu_terms_w, MuCache};
+use super::{beta_divergence, check_data, initialize, AlphaH, BetaLoss, Init, Regularization};
 use crate::linop::{gram, CsrWithTranspose, DataMatrix, SingleThreadedBlas};
 use crate::{Csr, Error, Result};
 
