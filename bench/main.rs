@@ -12,12 +12,12 @@ use topicmod::{Csr, Result};
 
 #[path = "groups/corpus.rs"]
 mod corpus;
+#[path = "groups/gradient_descent.rs"]
+mod gradient_descent;
 #[path = "groups/nmf.rs"]
 mod nmf;
 #[path = "groups/randomized.rs"]
 mod randomized;
-#[path = "groups/sgd.rs"]
-mod sgd;
 #[path = "groups/svd.rs"]
 mod svd;
 #[path = "groups/text.rs"]
@@ -126,7 +126,7 @@ fn main() {
         ("svd", svd::run),
         ("randomized", randomized::run),
         ("nmf", nmf::run),
-        ("sgd", sgd::run),
+        ("gradient_descent", gradient_descent::run),
     ];
     #[cfg(feature = "torch")]
     groups.push(("torch", torch::run));

@@ -17,7 +17,7 @@
 //! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
 //! | [`randomized`] | randomized range finder and randomized SVD |
 //! | [`nmf`] | the scikit-learn-style `Nmf` and `MiniBatchNmf` estimators |
-//! | [`sgd`] | the lesson's gradient-descent NMF, dense and sparse-aware |
+//! | [`gradient_descent`] | the lesson's gradient-descent NMF (full batch), dense and sparse-aware |
 //! | [`stream`] | corpora bigger than memory: documents in batches from disk, words of hashed columns, progress |
 //! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
 //! | [`threads`] | the one thread policy: thread count, when work is split, scoped runners |
@@ -43,13 +43,13 @@ macro_rules! field_setters {
 
 pub mod corpus;
 pub mod error;
+pub mod gradient_descent;
 pub mod linop;
 pub mod metrics;
 pub mod nmf;
 pub mod plot;
 pub mod randomized;
 pub mod rng;
-pub mod sgd;
 pub mod stream;
 pub mod svd;
 pub mod text;

@@ -38,11 +38,36 @@ fn dev() -> Device {
 
 // ------------------------------------------------------------------ f64 reference code
 //
-// The reference is the crate's own float64 ndarray implementation (`topicmod::sgd`, itself
-// checked against the lesson's NumPy code in tests/sgd.rs): the tensor code must agree with it.
+// The reference is the crate's own float64 ndarray implementation (`topicmod::gradient_descent`, itself
+// checked against the lesson's NumPy code in tests/gradient_descent.rs): the tensor code must agree with it.
+
+/// The lesson's hand-written PyTorch loop, as notebook 06 writes it out: for `i` in
+/// `0..n_steps`, one [`upd_t`], then at `i % report_every == 0` a report and the learning
+/// rate times `anneal`. Returns every `(i, report)`.
+fn manual_gd<M: GdTensor + ?Sized>(
+    m: &M,
+    w: &mut Tensor,
+    h: &mut Tensor,
+    p: &GdParams,
+    mut callback: impl FnMut(usize, &Report),
+) -> topicmod::Result<Vec<(usize, Report)>> {
+    p.validate()?;
+    let mut lr = p.lr;
+    let mut out = Vec::new();
+    for i in 0..p.n_steps {
+        upd_t(m, w, h, lr, p.lam, p.mu)?;
+        if i % p.report_every == 0 {
+            let r = report_t(m, w, h)?;
+            callback(i, &r);
+            out.push((i, r));
+            lr *= p.anneal;
+        }
+    }
+    Ok(out)
+}
 
 fn penalty_ref(a: &Array2<f64>, mu: f64) -> Array2<f64> {
-    topicmod::sgd::penalty(a, mu)
+    topicmod::gradient_descent::penalty(a, mu)
 }
 
 fn grads_ref(
@@ -52,11 +77,11 @@ fn grads_ref(
     lam: f64,
     mu: f64,
 ) -> (Array2<f64>, Array2<f64>) {
-    topicmod::sgd::grads(m, w, h, lam, mu).expect("ndarray reference gradients")
+    topicmod::gradient_descent::grads(m, w, h, lam, mu).expect("ndarray reference gradients")
 }
 
 fn residual_ref(m: &Array2<f64>, w: &Array2<f64>, h: &Array2<f64>) -> f64 {
-    topicmod::sgd::report(m, w, h)
+    topicmod::gradient_descent::report(m, w, h)
         .expect("ndarray reference report")
         .residual
 }
@@ -263,10 +288,10 @@ fn one_step_and_report_match_f64_reference() {
     let h1f = to_f64(&ht);
     let want = residual_ref(&m, &w1f, &h1f);
     assert!((rep.residual - want).abs() < 1e-5 * want.max(1.0));
-    assert_eq!(rep.min_w, w1f.iter().cloned().fold(f64::INFINITY, f64::min));
-    assert_eq!(rep.min_h, h1f.iter().cloned().fold(f64::INFINITY, f64::min));
-    assert_eq!(rep.neg_w, w1f.iter().filter(|&&x| x < 0.0).count() as i64);
-    assert_eq!(rep.neg_h, h1f.iter().filter(|&&x| x < 0.0).count() as i64);
+    assert_eq!(rep.w_min, w1f.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(rep.h_min, h1f.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(rep.w_negatives, w1f.iter().filter(|&&x| x < 0.0).count());
+    assert_eq!(rep.h_negatives, h1f.iter().filter(|&&x| x < 0.0).count());
     let line = rep.to_string();
     assert_eq!(line.split_whitespace().count(), 5, "{line}");
 }
@@ -281,21 +306,21 @@ fn sparse_aware_gradients_and_residual_match_dense() {
     assert!((sp.norm_sq() - m.mapv(|x| x * x).sum()).abs() < 1e-9);
 
     let (wt, ht) = (f32_tensor(&w), f32_tensor(&h));
-    let (dw, dh) = grads_sparse_t(&sp, &wt, &ht, lam, mu).unwrap();
+    let (dw, dh) = grads_t(&sp, &wt, &ht, lam, mu).unwrap();
     let (rw, rh) = grads_ref(&m, &w, &h, lam, mu);
     assert!(rel_diff(&to_f64(&dw), &rw) < 1e-5);
     assert!(rel_diff(&to_f64(&dh), &rh) < 1e-5);
 
     let want = residual_ref(&m, &to_f64(&wt), &to_f64(&ht));
-    let got = residual_sparse_t(&sp, &wt, &ht).unwrap();
+    let got = report_t(&sp, &wt, &ht).unwrap().residual;
     assert!((got - want).abs() < 1e-5 * want, "{got} vs {want}");
     let dense_rep = report_t(&f32_tensor(&m), &wt, &ht).unwrap();
-    let sparse_rep = report_sparse_t(&sp, &wt, &ht).unwrap();
+    let sparse_rep = report_t(&sp, &wt, &ht).unwrap();
     assert_eq!(
-        (dense_rep.neg_w, dense_rep.neg_h),
-        (sparse_rep.neg_w, sparse_rep.neg_h)
+        (dense_rep.w_negatives, dense_rep.h_negatives),
+        (sparse_rep.w_negatives, sparse_rep.h_negatives)
     );
-    assert_eq!(dense_rep.min_w, sparse_rep.min_w);
+    assert_eq!(dense_rep.w_min, sparse_rep.w_min);
 }
 
 #[test]
@@ -305,12 +330,11 @@ fn runner_anneals_and_reports_like_the_lesson() {
     let mt = f32_tensor(&m);
     let (mut wt, mut ht) = (f32_tensor(&w), f32_tensor(&h));
     let mut seen = Vec::new();
-    let reports = ManualGd::new()
+    let p = GdParams::lesson_torch()
         .n_steps(25)
         .report_every(10)
-        .lr(0.05)
-        .run(&mt, &mut wt, &mut ht, |i, r| seen.push((i, *r)))
-        .unwrap();
+        .lr(0.05);
+    let reports = manual_gd(&mt, &mut wt, &mut ht, &p, |i, r| seen.push((i, *r))).unwrap();
     assert_eq!(
         reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         vec![0, 10, 20]
@@ -367,14 +391,9 @@ fn bad_inputs_are_errors_not_panics() {
         upd_t(&mt, &mut wt, &mut ht, f64::NAN, 1.0, 1e-5),
         Err(Error::InvalidParameter { .. })
     ));
-    assert!(ManualGd::new()
-        .report_every(0)
-        .run(&mt, &mut wt, &mut ht, |_, _| {})
-        .is_err());
-    assert!(ManualGd::new()
-        .lr(-1.0)
-        .run(&mt, &mut wt, &mut ht, |_, _| {})
-        .is_err());
+    let lesson = GdParams::lesson_torch();
+    assert!(manual_gd(&mt, &mut wt, &mut ht, &lesson.report_every(0), |_, _| {}).is_err());
+    assert!(manual_gd(&mt, &mut wt, &mut ht, &lesson.lr(-1.0), |_, _| {}).is_err());
     let v = Tensor::from_slice(&[1.0f32, 2.0]);
     assert!(matches!(
         penalty_t(&wt, f64::INFINITY),
@@ -384,13 +403,13 @@ fn bad_inputs_are_errors_not_panics() {
         grads_t(&v, &wt, &ht, 1.0, 1e-5),
         Err(Error::ShapeMismatch(_))
     ));
-    assert!(AdamNmf::new()
-        .betas(1.5, 0.9)
+    assert!(AdamNmf::default()
+        .betas((1.5, 0.9))
         .run(&mt, &wt, &ht, |_, _| {})
         .is_err());
     let sp = SparseT::from_csr(&topicmod::linop::dense_to_csr(&m), dev()).unwrap();
     assert!(matches!(
-        grads_sparse_t(&sp, &wrong, &ht, 1.0, 1e-5),
+        grads_t(&sp, &wrong, &ht, 1.0, 1e-5),
         Err(Error::ShapeMismatch(_))
     ));
     // A libtorch failure surfaces as Error::Torch.
@@ -415,12 +434,14 @@ fn adam_matches_f64_reference() {
     let (m, w, h) = small_problem(9, 12, 10, 3);
     let lam = 1e3;
     let steps = 30;
-    let fit = AdamNmf::new()
-        .lam(lam)
-        .n_steps(steps)
-        .report_every(10)
-        .run(&f32_tensor(&m), &f32_tensor(&w), &f32_tensor(&h), |_, _| {})
-        .unwrap();
+    let fit = AdamNmf::new(
+        GdParams::lesson_adam()
+            .lam(lam)
+            .n_steps(steps)
+            .report_every(10),
+    )
+    .run(&f32_tensor(&m), &f32_tensor(&w), &f32_tensor(&h), |_, _| {})
+    .unwrap();
     assert_eq!(
         fit.reports.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         vec![9, 19, 29]
@@ -471,7 +492,7 @@ fn sparse_autograd_loss_matches_dense() {
         let wt = f32_tensor(&w).set_requires_grad(true);
         let ht = f32_tensor(&h).set_requires_grad(true);
         let loss = if sparse {
-            autograd_loss_sparse(&sp, &wt, &ht, lam).unwrap()
+            autograd_loss(&sp, &wt, &ht, lam).unwrap()
         } else {
             autograd_loss(&f32_tensor(&m), &wt, &ht, lam).unwrap()
         };
@@ -488,7 +509,7 @@ fn sparse_autograd_loss_matches_dense() {
     assert!(rel_diff(&gws, &gwd) < 1e-4, "{}", rel_diff(&gws, &gwd));
     assert!(rel_diff(&ghs, &ghd) < 1e-4, "{}", rel_diff(&ghs, &ghd));
     assert!(matches!(
-        autograd_loss_sparse(&sp, &f32_tensor(&w.t().to_owned()), &f32_tensor(&h), lam),
+        autograd_loss(&sp, &f32_tensor(&w.t().to_owned()), &f32_tensor(&h), lam),
         Err(Error::ShapeMismatch(_))
     ));
 }
@@ -613,7 +634,7 @@ fn cpu_residual_rtol(spread: &Spread) -> f64 {
 /// times as negative as anything PyTorch showed (a broken penalty lets them run away).
 fn assert_extremes_bounded(what: &str, step: usize, report: &Report, spread: &Spread) {
     let floor = 4.0 * spread.most_negative;
-    for (x, name) in [(report.min_w, "min W"), (report.min_h, "min H")] {
+    for (x, name) in [(report.w_min, "min W"), (report.h_min, "min H")] {
         assert!(
             x < 0.0 && x >= floor,
             "{what} step {step}: {name} {x} outside [{floor}, 0)"
@@ -725,10 +746,8 @@ fn check_dense_manual(n_steps: usize) -> Vec<(usize, Report)> {
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let start = report_t(&m, &w, &h).unwrap();
     let t0 = std::time::Instant::now();
-    let reports = ManualGd::new()
-        .n_steps(n_steps)
-        .run_printing(&m, &mut w, &mut h)
-        .unwrap();
+    let p = GdParams::lesson_torch().n_steps(n_steps);
+    let reports = manual_gd(&m, &mut w, &mut h, &p, |_, r| println!("{r}")).unwrap();
     println!(
         "{n_steps} dense steps on {:?}: {:.2} s",
         dev(),
@@ -779,9 +798,8 @@ fn lesson_sparse_aware_1000_steps_match_pytorch() {
     let sp = SparseT::from_csr(csr, dev()).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let t0 = std::time::Instant::now();
-    let reports = ManualGd::new()
-        .run_sparse_printing(&sp, &mut w, &mut h)
-        .unwrap();
+    let p = GdParams::lesson_torch();
+    let reports = manual_gd(&sp, &mut w, &mut h, &p, |_, r| println!("{r}")).unwrap();
     println!(
         "1000 sparse-aware steps: {:.2} s",
         t0.elapsed().as_secs_f64()
@@ -837,22 +855,22 @@ fn lesson_dense_and_sparse_aware_agree_in_float64() {
     let sp = SparseT::from_csr_kind(csr, Kind::Double, dev()).unwrap();
     let (w0, h0) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, dev()).unwrap();
     let (w0, h0) = (w0.to_kind(Kind::Double), h0.to_kind(Kind::Double));
-    let gd = ManualGd::new().n_steps(F64_STEPS).report_every(10);
+    let gd = GdParams::lesson_torch().n_steps(F64_STEPS).report_every(10);
     let (mut wd, mut hd) = (w0.copy(), h0.copy());
     let (mut ws, mut hs) = (w0.copy(), h0.copy());
-    let rd = gd.run(&m, &mut wd, &mut hd, |_, _| {}).unwrap();
+    let rd = manual_gd(&m, &mut wd, &mut hd, &gd, |_, _| {}).unwrap();
     drop(m);
-    let rs = gd.run_sparse(&sp, &mut ws, &mut hs, |_, _| {}).unwrap();
+    let rs = manual_gd(&sp, &mut ws, &mut hs, &gd, |_, _| {}).unwrap();
     let mut worst_residual = 0.0f64;
     for ((i, a), (_, b)) in rd.iter().zip(&rs) {
         println!("step {i}: dense {a} | sparse-aware {b}");
         worst_residual = worst_residual.max((a.residual - b.residual).abs() / a.residual);
         assert_eq!(
-            (a.neg_w, a.neg_h),
-            (b.neg_w, b.neg_h),
+            (a.w_negatives, a.h_negatives),
+            (b.w_negatives, b.h_negatives),
             "step {i}: {a} vs {b}"
         );
-        for (x, y) in [(a.min_w, b.min_w), (a.min_h, b.min_h)] {
+        for (x, y) in [(a.w_min, b.w_min), (a.h_min, b.h_min)] {
             assert!((x - y).abs() <= F64_RTOL * x.abs(), "step {i}: {a} vs {b}");
         }
     }
@@ -885,12 +903,10 @@ fn lesson_sparse_aware_residual_is_exact() {
     let _heavy = one_at_a_time();
     let sp = SparseT::from_csr(csr, dev()).unwrap();
     let (mut w, mut h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 1, dev()).unwrap();
-    ManualGd::new()
-        .n_steps(20)
-        .run_sparse(&sp, &mut w, &mut h, |_, _| {})
-        .unwrap();
+    let p = GdParams::lesson_torch().n_steps(20);
+    manual_gd(&sp, &mut w, &mut h, &p, |_, _| {}).unwrap();
     let exact = residual_exact(csr, &to_f64(&w), &to_f64(&h));
-    let ours = residual_sparse_t(&sp, &w, &h).unwrap();
+    let ours = report_t(&sp, &w, &h).unwrap().residual;
     println!("sparse-aware residual {ours}, float64 {exact}");
     assert!((ours - exact).abs() < 1e-5 * exact, "{ours} vs {exact}");
 }
@@ -906,8 +922,7 @@ fn check_dense_adam(n_steps: usize) -> AdamFit {
     let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let start = report_t(&m, &w, &h).unwrap().residual;
     let t0 = std::time::Instant::now();
-    let fit = AdamNmf::new()
-        .n_steps(n_steps)
+    let fit = AdamNmf::new(GdParams::lesson_adam().n_steps(n_steps))
         .run_printing(&m, &w, &h)
         .unwrap();
     println!(
@@ -960,7 +975,7 @@ fn lesson_sparse_aware_adam_1000_steps_match_pytorch() {
     let sp = SparseT::from_csr(csr, dev()).unwrap();
     let (w, h) = positive_random_init_t(csr.rows(), csr.cols(), 6, 0, dev()).unwrap();
     let t0 = std::time::Instant::now();
-    let fit = AdamNmf::new().run_sparse_printing(&sp, &w, &h).unwrap();
+    let fit = AdamNmf::default().run_printing(&sp, &w, &h).unwrap();
     println!(
         "1000 sparse-aware Adam steps: {:.2} s",
         t0.elapsed().as_secs_f64()

@@ -11,10 +11,30 @@ pub fn run(_ctx: &mut Ctx, _rows: &mut Vec<Row>) -> topicmod::Result<()> {
 
 #[cfg(feature = "torch")]
 pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
-    use topicmod::torch::tch::Kind;
+    use topicmod::torch::tch::{Kind, Tensor};
     use topicmod::torch::{
-        csr_to_dense_tensor, pick_device, positive_random_init_t, AdamNmf, ManualGd, SparseT,
+        csr_to_dense_tensor, pick_device, positive_random_init_t, report_t, upd_t, AdamNmf,
+        GdParams, GdTensor, SparseT,
     };
+
+    /// The lesson's hand-written loop, as `_manual` in torch.py: `n_steps` updates, a
+    /// report and the learning rate times `anneal` every `report_every` steps.
+    fn manual<M: GdTensor + ?Sized>(
+        m: &M,
+        w: &mut Tensor,
+        h: &mut Tensor,
+        p: &GdParams,
+    ) -> topicmod::Result<()> {
+        let mut lr = p.lr;
+        for i in 0..p.n_steps {
+            upd_t(m, w, h, lr, p.lam, p.mu)?;
+            if i % p.report_every == 0 {
+                report_t(m, w, h)?;
+                lr *= p.anneal;
+            }
+        }
+        Ok(())
+    }
 
     let choice = pick_device();
     let device = choice.device;
@@ -27,10 +47,10 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
 
     // The timed closures cannot return errors: keep the first one and report it after.
     let mut err = None;
-    let manual = ManualGd::new().n_steps(100);
+    let dense_params = GdParams::lesson_torch().n_steps(100);
     let t = median_time(1, || {
         let (mut w, mut h) = (w0.copy(), h0.copy());
-        if let Err(e) = manual.run(&m, &mut w, &mut h, |_, _| {}) {
+        if let Err(e) = manual(&m, &mut w, &mut h, &dense_params) {
             err.get_or_insert(e);
         }
     });
@@ -39,7 +59,7 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
         t,
     ));
 
-    let adam = AdamNmf::new().n_steps(100);
+    let adam = AdamNmf::new(GdParams::lesson_adam().n_steps(100));
     let t = median_time(1, || {
         if let Err(e) = adam.run(&m, &w0, &h0, |_, _| {}) {
             err.get_or_insert(e);
@@ -47,18 +67,18 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
     });
     rows.push(Row::new(format!("100 Adam steps (tch, {dev})"), t));
 
-    let sparse = ManualGd::new().n_steps(1000);
+    let sparse_params = GdParams::lesson_torch();
     let t = median_time(3, || {
         let (mut w, mut h) = (w0.copy(), h0.copy());
-        if let Err(e) = sparse.run_sparse(&sp, &mut w, &mut h, |_, _| {}) {
+        if let Err(e) = manual(&sp, &mut w, &mut h, &sparse_params) {
             err.get_or_insert(e);
         }
     });
     rows.push(Row::new(format!("1000 sparse-aware steps (tch, {dev})"), t));
 
-    let adam_sparse = AdamNmf::new().n_steps(1000);
+    let adam_sparse = AdamNmf::default();
     let t = median_time(3, || {
-        if let Err(e) = adam_sparse.run_sparse(&sp, &w0, &h0, |_, _| {}) {
+        if let Err(e) = adam_sparse.run(&sp, &w0, &h0, |_, _| {}) {
             err.get_or_insert(e);
         }
     });

@@ -26,6 +26,7 @@ pub use tch;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+pub use crate::gradient_descent::{GdParams, Report};
 use crate::linop::Csr;
 use crate::rng::RandomState;
 use crate::{Error, Result};
@@ -295,31 +296,75 @@ pub fn penalty_t(a: &Tensor, mu: f64) -> Result<Tensor> {
     Ok(mask.f_mul(&a.f_sub_scalar(mu)?.f_clamp_max(0.0)?)?)
 }
 
-/// The gradients `(∂W, ∂H) = (R Hᵀ + λ penalty(W, μ), Wᵀ R + λ penalty(H, μ))`, `R = WH − M`.
-pub fn grads_t(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64, mu: f64) -> Result<(Tensor, Tensor)> {
-    check_shapes(size2(m, "M")?, w, h)?;
+/// A data matrix `M` the tensor loops can fit: a dense [`Tensor`] or a [`SparseT`]. It
+/// supplies what [`grads_t`], [`upd_t`], [`report_t`] and [`AdamNmf::run`] need of `M`.
+pub trait GdTensor {
+    /// `(m, n)`.
+    fn gd_dims(&self) -> Result<(i64, i64)>;
+    /// `(R Hᵀ, Wᵀ R)` with `R = WH − M`.
+    fn residual_products(&self, w: &Tensor, h: &Tensor) -> Result<(Tensor, Tensor)>;
+    /// `‖M − WH‖_F`, outside autograd.
+    fn residual_norm(&self, w: &Tensor, h: &Tensor) -> Result<f64>;
+    /// The Adam loop's loss for this `M` ([`autograd_loss`]).
+    fn adam_loss(&self, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor>;
+    /// Where `M` lives.
+    fn device(&self) -> Device;
+}
+
+/// Dense `M`: the residual `R = WH − M` is formed (one `m x n` temporary).
+impl GdTensor for Tensor {
+    fn gd_dims(&self) -> Result<(i64, i64)> {
+        size2(self, "M")
+    }
+    fn residual_products(&self, w: &Tensor, h: &Tensor) -> Result<(Tensor, Tensor)> {
+        // R = WH − M, subtracting in place: one m x n temporary instead of two.
+        let mut r = w.f_mm(h)?;
+        let _ = r.f_sub_(self)?;
+        Ok((r.f_mm(&h.f_tr()?)?, w.f_tr()?.f_mm(&r)?))
+    }
+    fn residual_norm(&self, w: &Tensor, h: &Tensor) -> Result<f64> {
+        tch::no_grad(|| Ok(self.f_sub(&w.f_mm(h)?)?.f_norm()?.f_double_value(&[])?))
+    }
+    fn adam_loss(&self, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
+        // ‖WH − M‖ (= ‖M − WH‖), subtracting in place into the product: one m x n temporary.
+        let mut r = w.f_mm(h)?;
+        let _ = r.f_sub_(self)?;
+        with_adam_penalty(r.f_norm()?, w, h, lam)
+    }
+    fn device(&self) -> Device {
+        Tensor::device(self)
+    }
+}
+
+/// The gradients `(∂W, ∂H) = (R Hᵀ + λ penalty(W, μ), Wᵀ R + λ penalty(H, μ))`, `R = WH − M`,
+/// for dense or sparse `M`.
+pub fn grads_t<M: GdTensor + ?Sized>(
+    m: &M,
+    w: &Tensor,
+    h: &Tensor,
+    lam: f64,
+    mu: f64,
+) -> Result<(Tensor, Tensor)> {
+    check_shapes(m.gd_dims()?, w, h)?;
     check_finite_param("lam", lam)?;
-    // R = WH − M, subtracting in place: one m x n temporary instead of two.
-    let mut r = w.f_mm(h)?;
-    let _ = r.f_sub_(m)?;
-    let dw = r
-        .f_mm(&h.f_tr()?)?
-        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
-    let dh = w
-        .f_tr()?
-        .f_mm(&r)?
-        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
+    let (rht, wtr) = m.residual_products(w, h)?;
+    let dw = rht.f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
+    let dh = wtr.f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
     Ok((dw, dh))
 }
 
-/// One step `W −= η ∂W`, `H −= η ∂H` in place (both gradients at the old `W`, `H`).
-pub fn upd_t(m: &Tensor, w: &mut Tensor, h: &mut Tensor, lr: f64, lam: f64, mu: f64) -> Result<()> {
+/// One step `W −= η ∂W`, `H −= η ∂H` in place (both gradients at the old `W`, `H`), for
+/// dense or sparse `M`.
+pub fn upd_t<M: GdTensor + ?Sized>(
+    m: &M,
+    w: &mut Tensor,
+    h: &mut Tensor,
+    lr: f64,
+    lam: f64,
+    mu: f64,
+) -> Result<()> {
     check_finite_param("lr", lr)?;
     let (dw, dh) = grads_t(m, w, h, lam, mu)?;
-    apply_step(w, h, &dw, &dh, lr)
-}
-
-fn apply_step(w: &mut Tensor, h: &mut Tensor, dw: &Tensor, dh: &Tensor, lr: f64) -> Result<()> {
     tch::no_grad(|| -> Result<()> {
         let _ = w.f_sub_(&dw.f_mul_scalar(lr)?)?;
         let _ = h.f_sub_(&dh.f_mul_scalar(lr)?)?;
@@ -327,56 +372,25 @@ fn apply_step(w: &mut Tensor, h: &mut Tensor, dw: &Tensor, dh: &Tensor, lr: f64)
     })
 }
 
-/// What the lesson prints while it trains: the residual `‖M − WH‖_F`, the smallest
-/// entries of `W` and `H`, and how many entries of each are negative.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Report {
-    /// `‖M − WH‖_F`.
-    pub residual: f64,
-    /// `min W`.
-    pub min_w: f64,
-    /// `min H`.
-    pub min_h: f64,
-    /// Number of negative entries of `W`.
-    pub neg_w: i64,
-    /// Number of negative entries of `H`.
-    pub neg_h: i64,
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:.4} {:.6} {:.6} {} {}",
-            self.residual, self.min_w, self.min_h, self.neg_w, self.neg_h
-        )
-    }
-}
-
-fn min_and_negatives(a: &Tensor) -> Result<(f64, i64)> {
+fn min_and_negatives(a: &Tensor) -> Result<(f64, usize)> {
     let min = a.f_min()?.f_double_value(&[])?;
     let neg = a.f_lt(0.0)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
-    Ok((min, neg))
+    Ok((min, neg as usize))
 }
 
-fn report_from_residual(residual: f64, w: &Tensor, h: &Tensor) -> Result<Report> {
-    let (min_w, neg_w) = min_and_negatives(w)?;
-    let (min_h, neg_h) = min_and_negatives(h)?;
+/// The lesson's progress line ([`Report`]) for dense or sparse `M`: for a [`SparseT`] the
+/// residual comes from `‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)`, summed in float64.
+pub fn report_t<M: GdTensor + ?Sized>(m: &M, w: &Tensor, h: &Tensor) -> Result<Report> {
+    check_shapes(m.gd_dims()?, w, h)?;
+    let residual = m.residual_norm(w, h)?;
+    let (w_min, w_negatives) = min_and_negatives(w)?;
+    let (h_min, h_negatives) = min_and_negatives(h)?;
     Ok(Report {
         residual,
-        min_w,
-        min_h,
-        neg_w,
-        neg_h,
-    })
-}
-
-/// The lesson's progress line for dense `M` (the residual is the Frobenius norm).
-pub fn report_t(m: &Tensor, w: &Tensor, h: &Tensor) -> Result<Report> {
-    check_shapes(size2(m, "M")?, w, h)?;
-    tch::no_grad(|| {
-        let residual = m.f_sub(&w.f_mm(h)?)?.f_norm()?.f_double_value(&[])?;
-        report_from_residual(residual, w, h)
+        w_min,
+        h_min,
+        w_negatives,
+        h_negatives,
     })
 }
 
@@ -501,233 +515,63 @@ impl SparseT {
     }
 }
 
-/// [`grads_t`] without the dense residual: `∂W = W (H Hᵀ) − M Hᵀ + λ penalty(W)`,
-/// `∂H = (Wᵀ W) H − (Mᵀ W)ᵀ + λ penalty(H)`.
-pub fn grads_sparse_t(
-    m: &SparseT,
-    w: &Tensor,
-    h: &Tensor,
-    lam: f64,
-    mu: f64,
-) -> Result<(Tensor, Tensor)> {
-    check_shapes((m.rows, m.cols), w, h)?;
-    check_finite_param("lam", lam)?;
-    let ht = h.f_tr()?.f_contiguous()?;
-    let hht = h.f_mm(&ht)?;
-    let wtw = w.f_tr()?.f_mm(w)?;
-    let mht = m.mm(&ht)?;
-    let wtm = m.t_mm(w)?.f_tr()?;
-    let dw = w
-        .f_mm(&hht)?
-        .f_sub(&mht)?
-        .f_add(&penalty_t(w, mu)?.f_mul_scalar(lam)?)?;
-    let dh = wtw
-        .f_mm(h)?
-        .f_sub(&wtm)?
-        .f_add(&penalty_t(h, mu)?.f_mul_scalar(lam)?)?;
-    Ok((dw, dh))
-}
-
-/// [`upd_t`] for a sparse `M`.
-pub fn upd_sparse_t(
-    m: &SparseT,
-    w: &mut Tensor,
-    h: &mut Tensor,
-    lr: f64,
-    lam: f64,
-    mu: f64,
-) -> Result<()> {
-    check_finite_param("lr", lr)?;
-    let (dw, dh) = grads_sparse_t(m, w, h, lam, mu)?;
-    apply_step(w, h, &dw, &dh, lr)
-}
-
-/// `‖M − WH‖_F` from `‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)` (summed in float64; clamped at 0).
-pub fn residual_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor) -> Result<f64> {
-    check_shapes((m.rows, m.cols), w, h)?;
-    tch::no_grad(|| {
+/// Sparse `M`, without the dense residual: `R Hᵀ = W (H Hᵀ) − M Hᵀ`,
+/// `Wᵀ R = (Wᵀ W) H − (Mᵀ W)ᵀ`, and `‖M − WH‖² = ‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)`
+/// (summed in float64, clamped at 0).
+impl GdTensor for SparseT {
+    fn gd_dims(&self) -> Result<(i64, i64)> {
+        Ok((self.rows, self.cols))
+    }
+    fn residual_products(&self, w: &Tensor, h: &Tensor) -> Result<(Tensor, Tensor)> {
         let ht = h.f_tr()?.f_contiguous()?;
-        let mht = m.mm(&ht)?.f_to_kind(Kind::Double)?;
-        let wd = w.f_to_kind(Kind::Double)?;
-        let hd = h.f_to_kind(Kind::Double)?;
-        let cross = wd.f_mul(&mht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
-        let wtw = wd.f_tr()?.f_mm(&wd)?;
-        let hht = hd.f_mm(&hd.f_tr()?)?;
-        let quad = wtw.f_mul(&hht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
-        Ok((m.norm_sq - 2.0 * cross + quad).max(0.0).sqrt())
-    })
-}
-
-/// [`report_t`] for a sparse `M` (residual from [`residual_sparse_t`]).
-pub fn report_sparse_t(m: &SparseT, w: &Tensor, h: &Tensor) -> Result<Report> {
-    let residual = residual_sparse_t(m, w, h)?;
-    report_from_residual(residual, w, h)
-}
-
-// ---------------------------------------------------------------------------------------
-// The runner
-// ---------------------------------------------------------------------------------------
-
-/// The lesson's training loop around [`upd_t`] (dense `M`) or [`upd_sparse_t`] (sparse `M`).
-///
-/// For `i` in `0..n_steps`: one update, then at `i % report_every == 0` a [`Report`] goes
-/// to the callback and the learning rate is multiplied by `anneal`. Defaults are the
-/// lesson's: `lr 0.05, lam 100, mu 1e-5, 1000 steps, report every 100, anneal 0.9`.
-#[derive(Debug, Clone)]
-pub struct ManualGd {
-    lr: f64,
-    lam: f64,
-    mu: f64,
-    n_steps: usize,
-    report_every: usize,
-    anneal: f64,
-}
-
-impl Default for ManualGd {
-    fn default() -> Self {
-        Self::new()
+        let hht = h.f_mm(&ht)?;
+        let wtw = w.f_tr()?.f_mm(w)?;
+        let mht = self.mm(&ht)?;
+        let wtm = self.t_mm(w)?.f_tr()?;
+        Ok((w.f_mm(&hht)?.f_sub(&mht)?, wtw.f_mm(h)?.f_sub(&wtm)?))
     }
-}
-
-/// Which matrix the runner trains on.
-#[derive(Clone, Copy)]
-enum Target<'a> {
-    Dense(&'a Tensor),
-    Sparse(&'a SparseT),
-}
-
-impl ManualGd {
-    /// The lesson's settings.
-    pub fn new() -> Self {
-        ManualGd {
-            lr: 0.05,
-            lam: 100.0,
-            mu: 1e-5,
-            n_steps: 1000,
-            report_every: 100,
-            anneal: 0.9,
-        }
+    fn residual_norm(&self, w: &Tensor, h: &Tensor) -> Result<f64> {
+        tch::no_grad(|| {
+            let ht = h.f_tr()?.f_contiguous()?;
+            let mht = self.mm(&ht)?.f_to_kind(Kind::Double)?;
+            let wd = w.f_to_kind(Kind::Double)?;
+            let hd = h.f_to_kind(Kind::Double)?;
+            let cross = wd.f_mul(&mht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
+            let wtw = wd.f_tr()?.f_mm(&wd)?;
+            let hht = hd.f_mm(&hd.f_tr()?)?;
+            let quad = wtw.f_mul(&hht)?.f_sum(Kind::Double)?.f_double_value(&[])?;
+            Ok((self.norm_sq - 2.0 * cross + quad).max(0.0).sqrt())
+        })
     }
-    /// Initial learning rate η.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+    /// The fit term is `sqrt(‖M‖² − 2 c + Σ (WᵀW) ⊙ (HHᵀ))` with `c = Σ W ⊙ (M Hᵀ)`, the
+    /// same number as `‖M − WH‖_F` (up to float32 rounding), with the same gradients.
+    ///
+    /// `c` is linear in `W` and in `H` (`∂c/∂W = M Hᵀ`, `∂c/∂H = Wᵀ M`), so it enters the
+    /// graph as `Σ W ⊙ sg(M Hᵀ) + Σ H ⊙ sg(Wᵀ M) − sg(c)` (`sg` = detached): the value is `c`
+    /// and the gradients are exact, while both sparse products stay outside autograd (two
+    /// sparse-times-dense products per step, no sparse backward).
+    fn adam_loss(&self, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
+        let (mht, wtm) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
+            let ht = h.f_tr()?.f_contiguous()?;
+            Ok((self.mm(&ht)?, self.t_mm(w)?.f_tr()?))
+        })?;
+        let cross_w = w.f_mul(&mht)?.f_sum(Kind::Float)?;
+        let cross_h = h.f_mul(&wtm)?.f_sum(Kind::Float)?;
+        let cross = cross_w.f_add(&cross_h)?.f_sub(&cross_w.f_detach()?)?;
+        let quad = w
+            .f_tr()?
+            .f_mm(w)?
+            .f_mul(&h.f_mm(&h.f_tr()?)?)?
+            .f_sum(Kind::Float)?;
+        let fit = quad
+            .f_sub(&cross.f_mul_scalar(2.0)?)?
+            .f_add_scalar(self.norm_sq)?
+            .f_clamp_min(0.0)?
+            .f_sqrt()?;
+        with_adam_penalty(fit, w, h, lam)
     }
-    /// Penalty weight λ.
-    pub fn lam(mut self, lam: f64) -> Self {
-        self.lam = lam;
-        self
-    }
-    /// Penalty threshold μ.
-    pub fn mu(mut self, mu: f64) -> Self {
-        self.mu = mu;
-        self
-    }
-    /// Number of updates.
-    pub fn n_steps(mut self, n: usize) -> Self {
-        self.n_steps = n;
-        self
-    }
-    /// Report (and anneal) every this many steps.
-    pub fn report_every(mut self, k: usize) -> Self {
-        self.report_every = k;
-        self
-    }
-    /// Factor applied to the learning rate at each report.
-    pub fn anneal(mut self, f: f64) -> Self {
-        self.anneal = f;
-        self
-    }
-
-    fn validate(&self) -> Result<()> {
-        for (name, v) in [
-            ("lr", self.lr),
-            ("lam", self.lam),
-            ("mu", self.mu),
-            ("anneal", self.anneal),
-        ] {
-            check_finite_param(name, v)?;
-        }
-        if self.lr <= 0.0 {
-            return Err(Error::param(
-                "lr",
-                format!("must be positive, got {}", self.lr),
-            ));
-        }
-        if self.report_every == 0 {
-            return Err(Error::param("report_every", "must be at least 1"));
-        }
-        Ok(())
-    }
-
-    fn run_target(
-        &self,
-        m: Target<'_>,
-        w: &mut Tensor,
-        h: &mut Tensor,
-        mut callback: impl FnMut(usize, &Report),
-    ) -> Result<Vec<(usize, Report)>> {
-        self.validate()?;
-        let mut lr = self.lr;
-        let mut out = Vec::new();
-        for i in 0..self.n_steps {
-            match m {
-                Target::Dense(m) => upd_t(m, w, h, lr, self.lam, self.mu)?,
-                Target::Sparse(m) => upd_sparse_t(m, w, h, lr, self.lam, self.mu)?,
-            }
-            if i % self.report_every == 0 {
-                let r = match m {
-                    Target::Dense(m) => report_t(m, w, h)?,
-                    Target::Sparse(m) => report_sparse_t(m, w, h)?,
-                };
-                callback(i, &r);
-                out.push((i, r));
-                lr *= self.anneal;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Trains `W`, `H` in place on a dense `M`; returns every `(step, report)`.
-    pub fn run(
-        &self,
-        m: &Tensor,
-        w: &mut Tensor,
-        h: &mut Tensor,
-        callback: impl FnMut(usize, &Report),
-    ) -> Result<Vec<(usize, Report)>> {
-        self.run_target(Target::Dense(m), w, h, callback)
-    }
-
-    /// Trains `W`, `H` in place on a sparse `M` without forming `WH`.
-    pub fn run_sparse(
-        &self,
-        m: &SparseT,
-        w: &mut Tensor,
-        h: &mut Tensor,
-        callback: impl FnMut(usize, &Report),
-    ) -> Result<Vec<(usize, Report)>> {
-        self.run_target(Target::Sparse(m), w, h, callback)
-    }
-
-    /// [`ManualGd::run`] printing each report as the lesson does.
-    pub fn run_printing(
-        &self,
-        m: &Tensor,
-        w: &mut Tensor,
-        h: &mut Tensor,
-    ) -> Result<Vec<(usize, Report)>> {
-        self.run(m, w, h, |_, r| println!("{r}"))
-    }
-
-    /// [`ManualGd::run_sparse`] printing each report.
-    pub fn run_sparse_printing(
-        &self,
-        m: &SparseT,
-        w: &mut Tensor,
-        h: &mut Tensor,
-    ) -> Result<Vec<(usize, Report)>> {
-        self.run_sparse(m, w, h, |_, r| println!("{r}"))
+    fn device(&self) -> Device {
+        self.m.device()
     }
 }
 
@@ -746,45 +590,21 @@ pub fn autograd_intro(device: Device) -> Result<Tensor> {
     Ok(x.f_grad()?)
 }
 
-/// The autograd NMF objective `‖M − WH‖_F + λ (mean(min(W, 0)²) + mean(min(H, 0)²))`.
-pub fn autograd_loss(m: &Tensor, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
-    check_shapes(size2(m, "M")?, w, h)?;
-    // ‖WH − M‖ (= ‖M − WH‖), subtracting in place into the product: one m x n temporary.
-    let mut r = w.f_mm(h)?;
-    let _ = r.f_sub_(m)?;
-    let fit = r.f_norm()?;
-    let pw = w.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
-    let ph = h.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
-    Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
+/// The autograd NMF objective `‖M − WH‖_F + λ (mean(min(W, 0)²) + mean(min(H, 0)²))`, for
+/// dense `M` (through the residual) or a [`SparseT`] (without it; see its [`GdTensor`]
+/// implementation).
+pub fn autograd_loss<M: GdTensor + ?Sized>(
+    m: &M,
+    w: &Tensor,
+    h: &Tensor,
+    lam: f64,
+) -> Result<Tensor> {
+    check_shapes(m.gd_dims()?, w, h)?;
+    m.adam_loss(w, h, lam)
 }
 
-/// [`autograd_loss`] for a sparse `M`, never forming `M − WH`: the fit term is
-/// `sqrt(‖M‖² − 2 c + Σ (WᵀW) ⊙ (HHᵀ))` with `c = Σ W ⊙ (M Hᵀ)`, the same number as
-/// `‖M − WH‖_F` (up to float32 rounding), with the same gradients.
-///
-/// `c` is linear in `W` and in `H` (`∂c/∂W = M Hᵀ`, `∂c/∂H = Wᵀ M`), so it enters the graph
-/// as `Σ W ⊙ sg(M Hᵀ) + Σ H ⊙ sg(Wᵀ M) − sg(c)` (`sg` = detached): the value is `c` and
-/// the gradients are exact, while both sparse products stay outside autograd (two
-/// sparse-times-dense products per step, no sparse backward).
-pub fn autograd_loss_sparse(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
-    check_shapes((m.rows, m.cols), w, h)?;
-    let (mht, wtm) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
-        let ht = h.f_tr()?.f_contiguous()?;
-        Ok((m.mm(&ht)?, m.t_mm(w)?.f_tr()?))
-    })?;
-    let cross_w = w.f_mul(&mht)?.f_sum(Kind::Float)?;
-    let cross_h = h.f_mul(&wtm)?.f_sum(Kind::Float)?;
-    let cross = cross_w.f_add(&cross_h)?.f_sub(&cross_w.f_detach()?)?;
-    let quad = w
-        .f_tr()?
-        .f_mm(w)?
-        .f_mul(&h.f_mm(&h.f_tr()?)?)?
-        .f_sum(Kind::Float)?;
-    let fit = quad
-        .f_sub(&cross.f_mul_scalar(2.0)?)?
-        .f_add_scalar(m.norm_sq)?
-        .f_clamp_min(0.0)?
-        .f_sqrt()?;
+/// `fit + λ (mean(min(W, 0)²) + mean(min(H, 0)²))`.
+fn with_adam_penalty(fit: Tensor, w: &Tensor, h: &Tensor, lam: f64) -> Result<Tensor> {
     let pw = w.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
     let ph = h.f_clamp_max(0.0)?.f_square()?.f_mean(None::<Kind>)?;
     Ok(fit.f_add(&pw.f_add(&ph)?.f_mul_scalar(lam)?)?)
@@ -793,22 +613,26 @@ pub fn autograd_loss_sparse(m: &SparseT, w: &Tensor, h: &Tensor, lam: f64) -> Re
 /// NMF by autograd with `tch`'s Adam over `W` and `H` (held in a [`nn::VarStore`]).
 ///
 /// Each step: zero the gradients, evaluate [`autograd_loss`], back-propagate, take an
-/// Adam step. At `i % report_every == report_every - 1` a [`Report`] goes to the
-/// callback. Defaults are the lesson's: `lr 1e-3, betas (0.9, 0.9), lam 1e6, 1000 steps,
-/// report every 100`.
+/// Adam step. At `i % report_every == report_every - 1` a [`Report`] goes to the callback
+/// and the learning rate is multiplied by `anneal`. The loop's settings are a [`GdParams`]
+/// (`lr`, `lam`, `n_steps`, `report_every`, `anneal`; the loss has its own penalty, so `mu`
+/// and `penalty` play no part); [`GdParams::lesson_adam`] with betas `(0.9, 0.9)`
+/// (`AdamNmf::default()`) is the lesson's.
+///
+/// ```no_run
+/// # use topicmod::torch::{AdamNmf, GdParams};
+/// let adam = AdamNmf::new(GdParams::lesson_adam().n_steps(500)).betas((0.9, 0.999));
+/// ```
 #[derive(Debug, Clone)]
 pub struct AdamNmf {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    lam: f64,
-    n_steps: usize,
-    report_every: usize,
+    params: GdParams,
+    betas: (f64, f64),
 }
 
 impl Default for AdamNmf {
+    /// The lesson's settings.
     fn default() -> Self {
-        Self::new()
+        Self::new(GdParams::lesson_adam())
     }
 }
 
@@ -825,136 +649,68 @@ pub struct AdamFit {
 }
 
 impl AdamNmf {
-    /// The lesson's settings.
-    pub fn new() -> Self {
+    /// Adam with these loop settings and the lesson's betas `(0.9, 0.9)`.
+    pub fn new(params: GdParams) -> Self {
         AdamNmf {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.9,
-            lam: 1e6,
-            n_steps: 1000,
-            report_every: 100,
+            params,
+            betas: (0.9, 0.9),
         }
     }
-    /// Adam's learning rate.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+
+    field_setters! {
+        /// Adam's `(beta1, beta2)`.
+        betas: (f64, f64),
     }
-    /// Adam's `(beta1, beta2)`.
-    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
-        self.beta1 = beta1;
-        self.beta2 = beta2;
-        self
-    }
-    /// Penalty weight λ.
-    pub fn lam(mut self, lam: f64) -> Self {
-        self.lam = lam;
-        self
-    }
-    /// Number of Adam steps.
-    pub fn n_steps(mut self, n: usize) -> Self {
-        self.n_steps = n;
-        self
-    }
-    /// Report every this many steps.
-    pub fn report_every(mut self, k: usize) -> Self {
-        self.report_every = k;
-        self
+
+    /// The loop settings.
+    pub fn params(&self) -> &GdParams {
+        &self.params
     }
 
     fn validate(&self) -> Result<()> {
-        for (name, v) in [
-            ("lr", self.lr),
-            ("beta1", self.beta1),
-            ("beta2", self.beta2),
-            ("lam", self.lam),
-        ] {
-            check_finite_param(name, v)?;
-        }
-        if self.lr <= 0.0 {
-            return Err(Error::param(
-                "lr",
-                format!("must be positive, got {}", self.lr),
-            ));
-        }
-        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+        self.params.validate()?;
+        for (name, b) in [("beta1", self.betas.0), ("beta2", self.betas.1)] {
             if !(0.0..1.0).contains(&b) {
                 return Err(Error::param(name, format!("must be in [0, 1), got {b}")));
             }
         }
-        if self.report_every == 0 {
-            return Err(Error::param("report_every", "must be at least 1"));
-        }
         Ok(())
     }
 
-    /// Trains copies of `w0`, `h0` (on `m`'s device) against dense `M`.
-    pub fn run(
+    /// Trains copies of `w0`, `h0` (on `m`'s device) against dense or sparse `M`. With a
+    /// [`SparseT`] the dense `m x n` residual is never formed, so the lesson's 1000 steps
+    /// take seconds on a CPU.
+    pub fn run<M: GdTensor + ?Sized>(
         &self,
-        m: &Tensor,
+        m: &M,
         w0: &Tensor,
         h0: &Tensor,
-        callback: impl FnMut(usize, &Report),
-    ) -> Result<AdamFit> {
-        check_shapes(size2(m, "M")?, w0, h0)?;
-        self.train(
-            m.device(),
-            w0,
-            h0,
-            |w, h| autograd_loss(m, w, h, self.lam),
-            |w, h| report_t(m, w, h),
-            callback,
-        )
-    }
-
-    /// [`AdamNmf::run`] against a sparse `M` with [`autograd_loss_sparse`]: the same
-    /// optimization without the dense `m x n` residual, so the lesson's 1000 steps take
-    /// seconds on a CPU. Reports use [`report_sparse_t`].
-    pub fn run_sparse(
-        &self,
-        m: &SparseT,
-        w0: &Tensor,
-        h0: &Tensor,
-        callback: impl FnMut(usize, &Report),
-    ) -> Result<AdamFit> {
-        check_shapes((m.rows, m.cols), w0, h0)?;
-        self.train(
-            m.m.device(),
-            w0,
-            h0,
-            |w, h| autograd_loss_sparse(m, w, h, self.lam),
-            |w, h| report_sparse_t(m, w, h),
-            callback,
-        )
-    }
-
-    /// The Adam loop shared by [`AdamNmf::run`] and [`AdamNmf::run_sparse`].
-    fn train(
-        &self,
-        device: Device,
-        w0: &Tensor,
-        h0: &Tensor,
-        loss_of: impl Fn(&Tensor, &Tensor) -> Result<Tensor>,
-        report_of: impl Fn(&Tensor, &Tensor) -> Result<Report>,
         mut callback: impl FnMut(usize, &Report),
     ) -> Result<AdamFit> {
+        check_shapes(m.gd_dims()?, w0, h0)?;
         self.validate()?;
+        let p = &self.params;
+        let device = m.device();
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let w = root.f_var_copy("w", &w0.f_to_kind(Kind::Float)?.f_to_device(device)?)?;
         let h = root.f_var_copy("h", &h0.f_to_kind(Kind::Float)?.f_to_device(device)?)?;
-        let mut opt = nn::adam(self.beta1, self.beta2, 0.0).build(&vs, self.lr)?;
+        let mut lr = p.lr;
+        let mut opt = nn::adam(self.betas.0, self.betas.1, 0.0).build(&vs, lr)?;
         let mut reports = Vec::new();
-        for i in 0..self.n_steps {
+        for i in 0..p.n_steps {
             opt.zero_grad();
-            let loss = loss_of(&w, &h)?;
+            let loss = m.adam_loss(&w, &h, p.lam)?;
             loss.f_backward()?;
             opt.step();
-            if i % self.report_every == self.report_every - 1 {
-                let r = report_of(&w, &h)?;
+            if i % p.report_every == p.report_every - 1 {
+                let r = report_t(m, &w, &h)?;
                 callback(i, &r);
                 reports.push((i, r));
+                if p.anneal != 1.0 {
+                    lr *= p.anneal;
+                    opt.set_lr(lr);
+                }
             }
         }
         let (w, h) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
@@ -964,12 +720,12 @@ impl AdamNmf {
     }
 
     /// [`AdamNmf::run`] printing each report.
-    pub fn run_printing(&self, m: &Tensor, w0: &Tensor, h0: &Tensor) -> Result<AdamFit> {
+    pub fn run_printing<M: GdTensor + ?Sized>(
+        &self,
+        m: &M,
+        w0: &Tensor,
+        h0: &Tensor,
+    ) -> Result<AdamFit> {
         self.run(m, w0, h0, |_, r| println!("{r}"))
-    }
-
-    /// [`AdamNmf::run_sparse`] printing each report.
-    pub fn run_sparse_printing(&self, m: &SparseT, w0: &Tensor, h0: &Tensor) -> Result<AdamFit> {
-        self.run_sparse(m, w0, h0, |_, r| println!("{r}"))
     }
 }

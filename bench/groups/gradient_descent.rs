@@ -1,8 +1,10 @@
-//! Benchmark rows for the `sgd` group (see bench/main.rs): the lesson's
+//! Benchmark rows for the `gradient_descent` group (see bench/main.rs): the lesson's
 //! gradient-descent NMF, 50 updates from the lesson's start (`d = 5`, seed 0).
-//! Both rows are compared with NumPy's 50 *dense* updates (bench/groups/sgd.py).
+//! Both rows are compared with NumPy's 50 *dense* updates (bench/groups/gradient_descent.py).
 
-use topicmod::sgd::{positive_random_init, upd_with, GdParams, Penalty, LESSON_D};
+use topicmod::gradient_descent::{
+    positive_random_init, GdParams, GradientDescent, Penalty, LESSON_D,
+};
 
 use crate::{median_time, Ctx, Row};
 
@@ -18,12 +20,9 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
     // sparse-aware: never forms W H - M
     let mut err = None;
     let t = median_time(3, || {
-        let (mut w, mut h) = (w0.clone(), h0.clone());
-        for _ in 0..STEPS {
-            if let Err(e) = upd_with(&csr, &mut w, &mut h, &params) {
-                err = Some(e);
-                return;
-            }
+        match GradientDescent::new(&csr, w0.clone(), h0.clone(), params) {
+            Ok(mut gd) => (0..STEPS).for_each(|_| gd.step()),
+            Err(e) => err = Some(e),
         }
     });
     if let Some(e) = err {
@@ -34,12 +33,9 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> topicmod::Result<()> {
     // dense: the same matrix as a dense float64 array, as in the lesson's NumPy section
     let dense = csr.to_dense();
     let t = median_time(1, || {
-        let (mut w, mut h) = (w0.clone(), h0.clone());
-        for _ in 0..STEPS {
-            if let Err(e) = upd_with(&dense, &mut w, &mut h, &params) {
-                err = Some(e);
-                return;
-            }
+        match GradientDescent::new(&dense, w0.clone(), h0.clone(), params) {
+            Ok(mut gd) => (0..STEPS).for_each(|_| gd.step()),
+            Err(e) => err = Some(e),
         }
     });
     if let Some(e) = err {

@@ -1,4 +1,6 @@
-//! The lesson's hand-written NMF: plain gradient descent with a soft non-negativity penalty.
+//! Full-batch gradient descent for NMF, the lesson's hand-written loop: plain gradient steps
+//! with a soft non-negativity penalty, on dense or sparse data. (Mini-batch stochastic
+//! gradient descent will live here too.)
 //!
 //! We fit `W` (`m x d`) and `H` (`d x n`) to a data matrix `M` (`m x n`) by minimising
 //!
@@ -20,24 +22,25 @@
 //! broadcast down that column, not an elementwise minimum; [`penalty_column_min`]
 //! reproduces that quirk and [`Penalty::ColumnMin`] runs the whole descent with it.
 //!
-//! Two back ends compute the same numbers:
-//!
-//! Neither back end stores the `m x n` residual. Both use
+//! [`grads`], [`upd`] and [`report`] take any [`GdData`]: a dense array or a [`Csr`]
+//! matrix. Neither kind stores the `m x n` residual. Both use
 //! `R H^T = W (H H^T) - M H^T` and `W^T R = (W^T W) H - W^T M`, so a step needs `M` only
 //! through the products `M H^T` and `W^T M`:
 //!
-//! * dense `M` ([`grads`], [`upd`], [`report`]): two BLAS products, two passes over `M`;
-//!   the reported `||M - W H||_F` is summed tile by tile (`R_t = W_i H_j - M_ij` in one
-//!   reused 1 MiB buffer);
-//! * sparse (CSR) `M` ([`grads_sparse`], [`upd_sparse`], [`report_sparse`]): the products
-//!   cost `O(nnz d)`, the rest `O((m + n) d^2)`, and the residual comes from
+//! * dense `M`: two BLAS products, two passes over `M`; the reported `||M - W H||_F` is
+//!   summed tile by tile (`R_t = W_i H_j - M_ij` in one reused 1 MiB buffer);
+//! * sparse `M`: the products are [`linop`](crate::linop)'s sparse-times-dense kernels,
+//!   `O(nnz d)`, the rest `O((m + n) d^2)`, and the residual comes from
 //!   `||M - W H||_F^2 = ||M||_F^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T))`.
 //!
-//! Both implement [`GdData`], which [`GradientDescent`] drives.
+//! [`GdParams`] is the loop's configuration (step size, penalty, number of steps, report
+//! interval, annealing), shared with the PyTorch loops of `topicmod::torch` (feature
+//! `torch`), and [`Report`] is the progress line both print. [`GradientDescent`] runs the
+//! loop.
 //!
 //! ```
 //! use ndarray::array;
-//! use topicmod::sgd::{positive_random_init, report, upd};
+//! use topicmod::gradient_descent::{positive_random_init, report, upd};
 //! let m = array![[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]];
 //! let (mut w, mut h) = positive_random_init(2, 3, 2, 0).unwrap();
 //! let before = report(&m, &w, &h).unwrap().residual;
@@ -53,7 +56,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Data, DataMut, Ix2, Zip};
 
 use crate::error::{Error, Result};
-use crate::linop::Csr;
+use crate::linop::{csr_dot_dense, csr_t_dot_dense, gram, Csr};
 use crate::rng::RandomState;
 
 /// The lesson's penalty weight `lam`.
@@ -79,66 +82,116 @@ pub enum Penalty {
     ColumnMin,
 }
 
-/// Hyper-parameters of one gradient step: `W -= lr (R H^T + lam penalty(W, mu))`, same for `H`.
+/// The loop's configuration: one step is `W -= lr (R H^T + lam penalty(W, mu))`, same for
+/// `H`; a run takes `n_steps` steps, reports every `report_every` steps and then multiplies
+/// the learning rate by `anneal`.
 ///
-/// `GdParams::default()` holds the lesson's values (`lam = 1e3`, `mu = 1e-6`, `lr = 1e-2`,
-/// elementwise penalty).
+/// The same struct configures [`GradientDescent`] here and, with feature `torch`, the
+/// PyTorch loops of `topicmod::torch` (the hand-written gradient and `AdamNmf`, which uses
+/// `lr`, `lam`, `n_steps`, `report_every` and `anneal`; its loss has its own penalty, so
+/// `mu` and `penalty` do not apply there). Three presets hold the lesson's values:
+///
+/// | preset | `lr` | `lam` | `mu` | `n_steps` | `report_every` | `anneal` |
+/// |---|---|---|---|---|---|---|
+/// | [`GdParams::lesson`] (NumPy, = `default()`) | `1e-2` | `1e3` | `1e-6` | 50 | 10 | 1 |
+/// | [`GdParams::lesson_torch`] (PyTorch, by hand) | `0.05` | `100` | `1e-5` | 1000 | 100 | 0.9 |
+/// | [`GdParams::lesson_adam`] (PyTorch, Adam) | `1e-3` | `1e6` | `1e-6` | 1000 | 100 | 1 |
+///
+/// All use the elementwise penalty.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GdParams {
+    /// Learning rate (step size).
+    pub lr: f64,
     /// Penalty weight.
     pub lam: f64,
     /// Threshold below which the penalty acts.
     pub mu: f64,
-    /// Learning rate (step size).
-    pub lr: f64,
     /// Elementwise (intended) or column-minimum (the lesson's original code).
     pub penalty: Penalty,
+    /// Steps in one run.
+    pub n_steps: usize,
+    /// Report (and anneal) every this many steps.
+    pub report_every: usize,
+    /// Factor applied to the learning rate at each report (`1` keeps it fixed).
+    pub anneal: f64,
 }
 
 impl Default for GdParams {
     fn default() -> Self {
         GdParams {
+            lr: LESSON_LR,
             lam: LESSON_LAM,
             mu: LESSON_MU,
-            lr: LESSON_LR,
             penalty: Penalty::Elementwise,
+            n_steps: 50,
+            report_every: 10,
+            anneal: 1.0,
         }
     }
 }
 
 impl GdParams {
-    /// The lesson's values; same as `default()`.
+    /// The lesson's NumPy values; same as `default()`.
     pub fn lesson() -> Self {
         Self::default()
     }
-    /// Set the penalty weight.
-    pub fn lam(mut self, lam: f64) -> Self {
-        self.lam = lam;
-        self
+
+    /// The lesson's hand-written PyTorch loop: `lr 0.05`, `lam 100`, `mu 1e-5`, 1000 steps,
+    /// a report every 100 and the learning rate times 0.9 at each report.
+    pub fn lesson_torch() -> Self {
+        GdParams {
+            lr: 0.05,
+            lam: 100.0,
+            mu: 1e-5,
+            n_steps: 1000,
+            report_every: 100,
+            anneal: 0.9,
+            ..Self::default()
+        }
     }
-    /// Set the penalty threshold.
-    pub fn mu(mut self, mu: f64) -> Self {
-        self.mu = mu;
-        self
+
+    /// The lesson's PyTorch Adam loop: `lr 1e-3`, `lam 1e6`, 1000 steps, a report every 100.
+    pub fn lesson_adam() -> Self {
+        GdParams {
+            lr: 1e-3,
+            lam: 1e6,
+            n_steps: 1000,
+            report_every: 100,
+            ..Self::default()
+        }
     }
-    /// Set the learning rate.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+
+    field_setters! {
+        /// Set the learning rate.
+        lr: f64,
+        /// Set the penalty weight.
+        lam: f64,
+        /// Set the penalty threshold.
+        mu: f64,
+        /// Choose the penalty variant.
+        penalty: Penalty,
+        /// Set the number of steps of a run.
+        n_steps: usize,
+        /// Report (and anneal) every this many steps.
+        report_every: usize,
+        /// Set the factor applied to the learning rate at each report.
+        anneal: f64,
     }
-    /// Choose the penalty variant.
-    pub fn penalty(mut self, penalty: Penalty) -> Self {
-        self.penalty = penalty;
-        self
-    }
-    /// `Err(InvalidParameter)` unless `lam`, `mu`, `lr` are finite (`lam`, `lr` also `>= 0`).
+
+    /// `Err(InvalidParameter)` unless `lam >= 0`, `mu`, `lr > 0` and `anneal > 0` are finite
+    /// and `report_every >= 1`.
     pub fn validate(&self) -> Result<()> {
         check_lam_mu(self.lam, self.mu)?;
-        if !self.lr.is_finite() || self.lr < 0.0 {
-            return Err(Error::param(
-                "lr",
-                format!("must be finite and >= 0, got {}", self.lr),
-            ));
+        for (name, v) in [("lr", self.lr), ("anneal", self.anneal)] {
+            if !v.is_finite() || v <= 0.0 {
+                return Err(Error::param(
+                    name,
+                    format!("must be finite and > 0, got {v}"),
+                ));
+            }
+        }
+        if self.report_every == 0 {
+            return Err(Error::param("report_every", "must be at least 1"));
         }
         Ok(())
     }
@@ -164,7 +217,7 @@ fn check_lam_mu(lam: f64, mu: f64) -> Result<()> {
 ///
 /// ```
 /// use ndarray::array;
-/// let p = topicmod::sgd::penalty(&array![[1.0, -2.0], [-1.0, 3.0]], 0.0);
+/// let p = topicmod::gradient_descent::penalty(&array![[1.0, -2.0], [-1.0, 3.0]], 0.0);
 /// assert_eq!(p, array![[0.0, -2.0], [-1.0, 0.0]]);
 /// ```
 pub fn penalty<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
@@ -184,9 +237,9 @@ fn penalty_view(a: ArrayView2<f64>, mu: f64) -> Array2<f64> {
 /// ```
 /// use ndarray::array;
 /// let a = array![[1.0, -2.0], [-1.0, -3.0]];
-/// let p = topicmod::sgd::penalty_column_min(&a, 0.0);
+/// let p = topicmod::gradient_descent::penalty_column_min(&a, 0.0);
 /// assert_eq!(p, array![[0.0, -3.0], [-1.0, -3.0]]);
-/// assert_ne!(p, topicmod::sgd::penalty(&a, 0.0));
+/// assert_ne!(p, topicmod::gradient_descent::penalty(&a, 0.0));
 /// ```
 pub fn penalty_column_min<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, mu: f64) -> Array2<f64> {
     penalty_column_min_view(a.view(), mu)
@@ -359,8 +412,8 @@ fn products_from(
     wtm: &ArrayView2<f64>,
 ) -> (Array2<f64>, Array2<f64>) {
     let d = w.ncols();
-    let hht = gram_rows(h);
-    let wtw = gram_rows(&w.t());
+    let hht = gram(h.t());
+    let wtw = gram(w.view());
     let mut rht = Array2::<f64>::zeros(mht.raw_dim());
     Zip::from(rht.rows_mut())
         .and(w.rows())
@@ -388,22 +441,6 @@ fn products_from(
     (rht, wtr)
 }
 
-/// `A A^T` for a short, wide `A` (`d x n`), by direct dot products of rows.
-fn gram_rows(a: &ArrayView2<f64>) -> Array2<f64> {
-    let d = a.nrows();
-    let mut g = Array2::<f64>::zeros((d, d));
-    for p in 0..d {
-        for q in 0..=p {
-            let v = Zip::from(&a.row(p))
-                .and(&a.row(q))
-                .fold(0.0, |acc, &x, &y| acc + x * y);
-            g[[p, q]] = v;
-            g[[q, p]] = v;
-        }
-    }
-    g
-}
-
 impl GdData for Csr {
     fn gd_dims(&self) -> (usize, usize) {
         self.shape()
@@ -414,55 +451,29 @@ impl GdData for Csr {
         h: &ArrayView2<f64>,
     ) -> (Array2<f64>, Array2<f64>) {
         let mht = sparse_mht(self, h);
-        let mtw = sparse_mtw(self, w);
+        let mtw = csr_t_dot_dense(self, w);
         products_from(w, h, &mht.view(), &mtw.t())
     }
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64 {
         // ||M||^2 - 2 tr(W^T M H^T) + tr((W^T W)(H H^T)); the Gram matrices are symmetric
-        let hht = gram_rows(h);
-        let wtw = gram_rows(&w.t());
+        let hht = gram(h.t());
+        let wtw = gram(w.view());
         let mht = sparse_mht(self, h);
         let m_sq: f64 = self.data().iter().map(|v| v * v).sum();
         let cross: f64 = Zip::from(w).and(&mht).fold(0.0, |acc, &a, &b| acc + a * b);
-        let gram: f64 = Zip::from(&wtw)
+        let quad: f64 = Zip::from(&wtw)
             .and(&hht)
             .fold(0.0, |acc, &a, &b| acc + a * b);
-        (m_sq - 2.0 * cross + gram).max(0.0).sqrt()
+        (m_sq - 2.0 * cross + quad).max(0.0).sqrt()
     }
     fn as_gd_data(&self) -> &dyn GdData {
         self
     }
 }
 
-/// `M H^T` (`m x d`) for sparse `M` (CSR or CSC storage).
+/// `M H^T` (`m x d`) for sparse `M`.
 fn sparse_mht(m: &Csr, h: &ArrayView2<f64>) -> Array2<f64> {
-    sparse_product::<false>(m, &h.t())
-}
-
-/// `M^T W` (`n x d`) for sparse `M` (CSR or CSC storage).
-fn sparse_mtw(m: &Csr, w: &ArrayView2<f64>) -> Array2<f64> {
-    sparse_product::<true>(m, w)
-}
-
-/// `M X` (`TRANSPOSE = false`, `X` is `n x d`) or `M^T X` (`TRANSPOSE = true`, `X` is
-/// `m x d`) for sparse `M`: every stored `M[i, j] = v` adds `v X[j, :]` to row `i` of the
-/// result (or `v X[i, :]` to row `j`), in the storage order of `M`.
-fn sparse_product<const TRANSPOSE: bool>(m: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
-    let d = x.ncols();
-    let xs = x.as_standard_layout();
-    let xsl = xs.as_slice().expect("standard layout");
-    let rows = if TRANSPOSE { m.cols() } else { m.rows() };
-    let mut prod = Array2::<f64>::zeros((rows, d));
-    let out = prod.as_slice_mut().expect("fresh array");
-    for (&v, (i, j)) in m.iter() {
-        let (to, from) = if TRANSPOSE { (j, i) } else { (i, j) };
-        let o = &mut out[to * d..(to + 1) * d];
-        let x = &xsl[from * d..(from + 1) * d];
-        for k in 0..d {
-            o[k] += v * x[k];
-        }
-    }
-    prod
+    csr_dot_dense(m, &h.t())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -483,68 +494,72 @@ fn check_shapes<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayView2<f
 }
 
 // ---------------------------------------------------------------------------------------
-// generic entry points
+// the lesson's three functions
 
-/// `(dW, dH)` for any [`GdData`]: `dW = R H^T + lam penalty(W, mu)`, `dH = W^T R + lam penalty(H, mu)`.
-pub fn grads_with<D, S1, S2>(
+/// The lesson's `grads(M, W, H)`: `dW = R H^T + lam penalty(W, mu)`,
+/// `dH = W^T R + lam penalty(H, mu)` with `R = W H - M` and the elementwise penalty, for
+/// dense or sparse `M` (any [`GdData`]). [`GradientDescent::grads`] gives them for any
+/// [`GdParams`] (the column-minimum penalty included).
+pub fn grads<D, S1, S2>(
     m: &D,
     w: &ArrayBase<S1, Ix2>,
     h: &ArrayBase<S2, Ix2>,
-    params: &GdParams,
+    lam: f64,
+    mu: f64,
 ) -> Result<(Array2<f64>, Array2<f64>)>
 where
     D: GdData + ?Sized,
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
 {
-    grads_dyn(m.as_gd_data(), w.view(), h.view(), params)
+    let params = GdParams::default().lam(lam).mu(mu);
+    check_lam_mu(lam, mu)?;
+    check_shapes(m.as_gd_data(), &w.view(), &h.view())?;
+    Ok(grads_unchecked(
+        m.as_gd_data(),
+        &w.view(),
+        &h.view(),
+        &params,
+    ))
 }
 
-fn grads_dyn(
+fn grads_unchecked(
     m: &dyn GdData,
-    w: ArrayView2<f64>,
-    h: ArrayView2<f64>,
+    w: &ArrayView2<f64>,
+    h: &ArrayView2<f64>,
     params: &GdParams,
-) -> Result<(Array2<f64>, Array2<f64>)> {
-    check_lam_mu(params.lam, params.mu)?;
-    check_shapes(m, &w, &h)?;
-    let (mut dw, mut dh) = m.residual_products(&w, &h);
-    dw.scaled_add(params.lam, &penalty_of(&w, params.penalty, params.mu));
-    dh.scaled_add(params.lam, &penalty_of(&h, params.penalty, params.mu));
-    Ok((dw, dh))
+) -> (Array2<f64>, Array2<f64>) {
+    let (mut dw, mut dh) = m.residual_products(w, h);
+    dw.scaled_add(params.lam, &penalty_of(w, params.penalty, params.mu));
+    dh.scaled_add(params.lam, &penalty_of(h, params.penalty, params.mu));
+    (dw, dh)
 }
 
-/// One step in place for any [`GdData`]: `W -= lr dW`, `H -= lr dH`, both gradients taken
-/// at the old `(W, H)`; the penalty is fused into the update (no `dW`/`dH` temporaries
-/// beyond the residual products).
-pub fn upd_with<D, S1, S2>(
+/// The lesson's `upd(M, W, H, lr)`: one step in place, `W -= lr dW`, `H -= lr dH`, both
+/// gradients taken at the old `(W, H)`, with `lam = LESSON_LAM`, `mu = LESSON_MU` and the
+/// elementwise penalty, for dense or sparse `M`. The penalty is fused into the update (no
+/// `dW`/`dH` temporaries beyond the residual products).
+pub fn upd<D, S1, S2>(
     m: &D,
     w: &mut ArrayBase<S1, Ix2>,
     h: &mut ArrayBase<S2, Ix2>,
-    params: &GdParams,
+    lr: f64,
 ) -> Result<()>
 where
     D: GdData + ?Sized,
     S1: DataMut<Elem = f64>,
     S2: DataMut<Elem = f64>,
 {
-    upd_dyn(m.as_gd_data(), w.view_mut(), h.view_mut(), params)
-}
-
-fn upd_dyn(
-    m: &dyn GdData,
-    mut w: ArrayViewMut2<f64>,
-    mut h: ArrayViewMut2<f64>,
-    params: &GdParams,
-) -> Result<()> {
+    let params = GdParams::default().lr(lr);
     params.validate()?;
+    let m = m.as_gd_data();
     check_shapes(m, &w.view(), &h.view())?;
-    step_unchecked(m, &mut w, &mut h, params);
+    step_unchecked(m, &mut w.view_mut(), &mut h.view_mut(), &params);
     Ok(())
 }
 
-fn step_unchecked<D: GdData + ?Sized>(
-    m: &D,
+fn step_unchecked(
+    m: &dyn GdData,
     w: &mut ArrayViewMut2<f64>,
     h: &mut ArrayViewMut2<f64>,
     params: &GdParams,
@@ -554,26 +569,19 @@ fn step_unchecked<D: GdData + ?Sized>(
     apply_step(h, &wtr, params);
 }
 
-/// [`Report`] for any [`GdData`].
-pub fn report_with<D, S1, S2>(
-    m: &D,
-    w: &ArrayBase<S1, Ix2>,
-    h: &ArrayBase<S2, Ix2>,
-) -> Result<Report>
+/// The lesson's `report(M, W, H)` ([`Report`]) for dense or sparse `M`.
+pub fn report<D, S1, S2>(m: &D, w: &ArrayBase<S1, Ix2>, h: &ArrayBase<S2, Ix2>) -> Result<Report>
 where
     D: GdData + ?Sized,
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
 {
-    report_dyn(m.as_gd_data(), w.view(), h.view())
+    let m = m.as_gd_data();
+    check_shapes(m, &w.view(), &h.view())?;
+    Ok(report_unchecked(m, &w.view(), &h.view()))
 }
 
-fn report_dyn(m: &dyn GdData, w: ArrayView2<f64>, h: ArrayView2<f64>) -> Result<Report> {
-    check_shapes(m, &w, &h)?;
-    Ok(report_unchecked(m, &w, &h))
-}
-
-fn report_unchecked<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> Report {
+fn report_unchecked(m: &dyn GdData, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> Report {
     let min = |a: &ArrayView2<f64>| {
         a.iter().fold(f64::INFINITY, |acc, &x| {
             if x.is_nan() || acc.is_nan() {
@@ -593,101 +601,16 @@ fn report_unchecked<D: GdData + ?Sized>(m: &D, w: &ArrayView2<f64>, h: &ArrayVie
 }
 
 // ---------------------------------------------------------------------------------------
-// dense and sparse shorthands
-
-/// Gradients for dense `M` with the intended (elementwise) penalty.
-pub fn grads<S, S1, S2>(
-    m: &ArrayBase<S, Ix2>,
-    w: &ArrayBase<S1, Ix2>,
-    h: &ArrayBase<S2, Ix2>,
-    lam: f64,
-    mu: f64,
-) -> Result<(Array2<f64>, Array2<f64>)>
-where
-    S: Data<Elem = f64>,
-    S1: Data<Elem = f64>,
-    S2: Data<Elem = f64>,
-{
-    grads_with(m, w, h, &GdParams::default().lam(lam).mu(mu))
-}
-
-/// The lesson's `upd(M, W, H, lr)` for dense `M`: one step with `lam = LESSON_LAM`,
-/// `mu = LESSON_MU` and the intended penalty.
-pub fn upd<S, S1, S2>(
-    m: &ArrayBase<S, Ix2>,
-    w: &mut ArrayBase<S1, Ix2>,
-    h: &mut ArrayBase<S2, Ix2>,
-    lr: f64,
-) -> Result<()>
-where
-    S: Data<Elem = f64>,
-    S1: DataMut<Elem = f64>,
-    S2: DataMut<Elem = f64>,
-{
-    upd_with(m, w, h, &GdParams::default().lr(lr))
-}
-
-/// The lesson's `report(M, W, H)` for dense `M`.
-pub fn report<S, S1, S2>(
-    m: &ArrayBase<S, Ix2>,
-    w: &ArrayBase<S1, Ix2>,
-    h: &ArrayBase<S2, Ix2>,
-) -> Result<Report>
-where
-    S: Data<Elem = f64>,
-    S1: Data<Elem = f64>,
-    S2: Data<Elem = f64>,
-{
-    report_with(m, w, h)
-}
-
-/// [`grads`] for sparse `M`, without forming `W H - M`.
-pub fn grads_sparse<S1, S2>(
-    m: &Csr,
-    w: &ArrayBase<S1, Ix2>,
-    h: &ArrayBase<S2, Ix2>,
-    lam: f64,
-    mu: f64,
-) -> Result<(Array2<f64>, Array2<f64>)>
-where
-    S1: Data<Elem = f64>,
-    S2: Data<Elem = f64>,
-{
-    grads_with(m, w, h, &GdParams::default().lam(lam).mu(mu))
-}
-
-/// [`upd`] for sparse `M`.
-pub fn upd_sparse<S1, S2>(
-    m: &Csr,
-    w: &mut ArrayBase<S1, Ix2>,
-    h: &mut ArrayBase<S2, Ix2>,
-    lr: f64,
-) -> Result<()>
-where
-    S1: DataMut<Elem = f64>,
-    S2: DataMut<Elem = f64>,
-{
-    upd_with(m, w, h, &GdParams::default().lr(lr))
-}
-
-/// [`report`] for sparse `M`; the residual comes from the trace identity.
-pub fn report_sparse<S1, S2>(
-    m: &Csr,
-    w: &ArrayBase<S1, Ix2>,
-    h: &ArrayBase<S2, Ix2>,
-) -> Result<Report>
-where
-    S1: Data<Elem = f64>,
-    S2: Data<Elem = f64>,
-{
-    report_with(m, w, h)
-}
-
-// ---------------------------------------------------------------------------------------
 // report and init
 
-/// What the lesson prints after a step: `||M - W H||_F`, the smallest entries of `W`
-/// and `H`, and how many entries of each are negative.
+/// What the lesson prints while it trains: `||M - W H||_F`, the smallest entries of `W`
+/// and `H`, and how many entries of each are negative. The ndarray functions here and
+/// the PyTorch loops of `topicmod::torch` return this same type.
+///
+/// `Display` gives one line, `residual min_W min_H negatives_W negatives_H`, with the
+/// residual to 4 decimals and the minima to 6 (`44.4395 -0.000520 -0.000117 21 10`): the
+/// digits the lesson's printed numbers are compared on, and no float32 noise from the
+/// PyTorch loops. The fields hold the full values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Report {
     /// `||M - W H||_F`.
@@ -703,11 +626,10 @@ pub struct Report {
 }
 
 impl fmt::Display for Report {
-    /// One line, like the lesson's `print(norm, W.min(), H.min(), negW, negH)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:?} {:?} {:?} {} {}",
+            "{:.4} {:.6} {:.6} {} {}",
             self.residual, self.w_min, self.h_min, self.w_negatives, self.h_negatives
         )
     }
@@ -736,16 +658,18 @@ pub fn positive_random_init(
 // ---------------------------------------------------------------------------------------
 // driver
 
-/// Runs the descent on a borrowed data matrix while owning the factors.
+/// Runs the descent on a borrowed data matrix (dense or sparse) while owning the factors.
 ///
 /// ```
 /// use ndarray::array;
-/// use topicmod::sgd::{GdParams, GradientDescent};
+/// use topicmod::gradient_descent::{GdParams, GradientDescent};
 /// let m = array![[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]];
-/// let mut gd = GradientDescent::with_random_init(&m, 2, 0, GdParams::default().lr(0.05)).unwrap();
+/// let params = GdParams::lesson().lr(0.05).n_steps(50).report_every(10);
+/// let mut gd = GradientDescent::with_random_init(&m, 2, 0, params).unwrap();
 /// let mut seen = Vec::new();
-/// gd.run(50, 10, |step, r| seen.push((step, r.residual)));
+/// let reports = gd.run(|step, r| seen.push((step, r.residual)));
 /// assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 11, 21, 31, 41]);
+/// assert_eq!(reports.len(), 5);
 /// assert_eq!(gd.steps(), 50);
 /// ```
 #[derive(Debug)]
@@ -754,6 +678,7 @@ pub struct GradientDescent<'a, D: GdData + ?Sized> {
     w: Array2<f64>,
     h: Array2<f64>,
     params: GdParams,
+    lr: f64,
     steps: usize,
 }
 
@@ -767,6 +692,7 @@ impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
             w,
             h,
             params,
+            lr: params.lr,
             steps: 0,
         })
     }
@@ -778,41 +704,51 @@ impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
         Self::new(data, w, h, params)
     }
 
-    /// One update of `W` and `H`.
+    /// One update of `W` and `H` with the current learning rate.
     pub fn step(&mut self) {
+        let params = GdParams {
+            lr: self.lr,
+            ..self.params
+        };
         step_unchecked(
-            self.data,
+            self.data.as_gd_data(),
             &mut self.w.view_mut(),
             &mut self.h.view_mut(),
-            &self.params,
+            &params,
         );
         self.steps += 1;
     }
 
-    /// `n_steps` updates. As in the lesson's loop, after update `i` (counting from 0 within
-    /// this call) with `i % report_every == 0`, `callback(total steps so far, &report)` is
-    /// called; `report_every == 0` never reports.
-    pub fn run(
-        &mut self,
-        n_steps: usize,
-        report_every: usize,
-        mut callback: impl FnMut(usize, &Report),
-    ) {
-        for i in 0..n_steps {
+    /// `params.n_steps` updates, the lesson's loop: after update `i` (counting from 0
+    /// within this call) with `i % report_every == 0`, `callback(total steps so far,
+    /// &report)` is called and the learning rate is multiplied by `anneal`. Returns every
+    /// `(total steps, report)`.
+    pub fn run(&mut self, mut callback: impl FnMut(usize, &Report)) -> Vec<(usize, Report)> {
+        let mut reports = Vec::new();
+        for i in 0..self.params.n_steps {
             self.step();
-            if report_every > 0 && i % report_every == 0 {
-                callback(self.steps, &self.report());
+            if i % self.params.report_every == 0 {
+                let r = self.report();
+                callback(self.steps, &r);
+                reports.push((self.steps, r));
+                self.lr *= self.params.anneal;
             }
         }
+        reports
     }
 
     /// [`Report`] for the current factors.
     pub fn report(&self) -> Report {
-        report_unchecked(self.data, &self.w.view(), &self.h.view())
+        report_unchecked(self.data.as_gd_data(), &self.w.view(), &self.h.view())
     }
-    /// Current `(dW, dH)`.
+    /// Current `(dW, dH)` with this run's penalty, `lam` and `mu`.
     pub fn grads(&self) -> (Array2<f64>, Array2<f64>) {
-        grads_with(self.data, &self.w, &self.h, &self.params).expect("checked in new")
+        grads_unchecked(
+            self.data.as_gd_data(),
+            &self.w.view(),
+            &self.h.view(),
+            &self.params,
+        )
     }
     /// Current `W` (`m x d`).
     pub fn w(&self) -> &Array2<f64> {
@@ -825,6 +761,10 @@ impl<'a, D: GdData + ?Sized> GradientDescent<'a, D> {
     /// Updates done so far.
     pub fn steps(&self) -> usize {
         self.steps
+    }
+    /// The learning rate of the next step (`params.lr`, annealed at each report of a run).
+    pub fn lr(&self) -> f64 {
+        self.lr
     }
     /// The parameters.
     pub fn params(&self) -> &GdParams {
@@ -880,7 +820,7 @@ mod tests {
         let (dw, dh) = grads(&m, &w, &h, 10.0, 1e-3).unwrap();
         assert!(close(&dw, &ew, 1e-12) && close(&dh, &eh, 1e-12));
         let csr = crate::linop::dense_to_csr(&m);
-        let (sw, sh) = grads_sparse(&csr, &w, &h, 10.0, 1e-3).unwrap();
+        let (sw, sh) = grads(&csr, &w, &h, 10.0, 1e-3).unwrap();
         assert!(close(&sw, &ew, 1e-12) && close(&sh, &eh, 1e-12));
     }
 
@@ -908,11 +848,11 @@ mod tests {
                 .mu(1e-3)
                 .lr(0.01)
                 .penalty(kind);
-            let (dw, dh) = grads_with(&m, &w0, &h0, &p).unwrap();
-            let (mut w, mut h) = (w0.clone(), h0.clone());
-            upd_with(&m, &mut w, &mut h, &p).unwrap();
-            assert!(close(&w, &(&w0 - &(&dw * 0.01)), 1e-14));
-            assert!(close(&h, &(&h0 - &(&dh * 0.01)), 1e-14));
+            let mut gd = GradientDescent::new(&m, w0.clone(), h0.clone(), p).unwrap();
+            let (dw, dh) = gd.grads();
+            gd.step();
+            assert!(close(gd.w(), &(&w0 - &(&dw * 0.01)), 1e-14));
+            assert!(close(gd.h(), &(&h0 - &(&dh * 0.01)), 1e-14));
         }
     }
 
@@ -925,10 +865,49 @@ mod tests {
             (-0.5, -0.7, 2, 2)
         );
         let csr = crate::linop::dense_to_csr(&m);
-        let rs = report_sparse(&csr, &w, &h).unwrap();
+        let rs = report(&csr, &w, &h).unwrap();
         assert!((rs.residual - r.residual).abs() < 1e-12);
         let line = r.to_string();
-        assert!(line.ends_with(" -0.5 -0.7 2 2"), "{line}");
+        assert_eq!(line, format!("{:.4} -0.500000 -0.700000 2 2", r.residual));
+        assert!(line.ends_with(" -0.500000 -0.700000 2 2"), "{line}");
+    }
+
+    #[test]
+    fn run_reports_and_anneals_like_the_lesson() {
+        let (m, w0, h0) = small();
+        let p = GdParams::default()
+            .lam(10.0)
+            .mu(1e-3)
+            .lr(0.01)
+            .n_steps(25)
+            .report_every(10)
+            .anneal(0.5);
+        let mut gd = GradientDescent::new(&m, w0.clone(), h0.clone(), p).unwrap();
+        let reports = gd.run(|_, _| {});
+        let steps: Vec<usize> = reports.iter().map(|r| r.0).collect();
+        assert_eq!(steps, [1, 11, 21]);
+        assert_eq!(gd.lr(), 0.01 * 0.5 * 0.5 * 0.5);
+        // the same schedule written out
+        let (mut w, mut h) = (w0, h0);
+        let mut lr = 0.01;
+        let mut expected = Vec::new();
+        for i in 0..25 {
+            let (dw, dh) = grads(&m, &w, &h, 10.0, 1e-3).unwrap();
+            w = &w - &(dw * lr);
+            h = &h - &(dh * lr);
+            if i % 10 == 0 {
+                expected.push(report(&m, &w, &h).unwrap());
+                lr *= 0.5;
+            }
+        }
+        assert!(close(gd.w(), &w, 1e-12) && close(gd.h(), &h, 1e-12));
+        for ((_, got), want) in reports.iter().zip(&expected) {
+            assert!((got.residual - want.residual).abs() < 1e-12 * want.residual);
+            assert_eq!(
+                (got.w_negatives, got.h_negatives),
+                (want.w_negatives, want.h_negatives)
+            );
+        }
     }
 
     #[test]
@@ -949,5 +928,12 @@ mod tests {
         ));
         assert!(positive_random_init(3, 0, 2, 0).is_err());
         assert!(GradientDescent::new(&m, h.clone(), w.clone(), GdParams::default()).is_err());
+        for p in [
+            GdParams::default().report_every(0),
+            GdParams::default().lr(0.0),
+            GdParams::default().anneal(f64::NAN),
+        ] {
+            assert!(GradientDescent::new(&m, w.clone(), h.clone(), p).is_err());
+        }
     }
 }

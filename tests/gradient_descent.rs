@@ -1,5 +1,6 @@
-//! The lesson's gradient-descent NMF against NumPy (fixtures from tests/fixtures/make_sgd.py),
-//! and the dense and sparse-aware back ends against each other.
+//! The lesson's gradient-descent NMF (`topicmod::gradient_descent`) against NumPy (fixtures
+//! from tests/fixtures/make_sgd.py), and the dense and sparse-aware back ends against each
+//! other.
 //!
 //! Needs the 20 Newsgroups archive: `TOPICMOD_DATA=path/to/20news-bydate.tar.gz`.
 
@@ -9,12 +10,11 @@ use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2};
 use serde_json::Value;
-use topicmod::sgd::{
-    grads, grads_sparse, grads_with, penalty, penalty_column_min, positive_random_init, report,
-    report_sparse, report_with, upd, upd_sparse, upd_with, GdParams, GradientDescent, Penalty,
-    Report, LESSON_D, LESSON_LAM, LESSON_LR, LESSON_MU,
+use topicmod::gradient_descent::{
+    grads, penalty, penalty_column_min, positive_random_init, report, upd, GdData, GdParams,
+    GradientDescent, Penalty, Report, LESSON_D, LESSON_LAM, LESSON_LR, LESSON_MU,
 };
-use topicmod::Csr;
+use topicmod::{Csr, Result};
 
 fn fixture() -> &'static Value {
     static FIX: OnceLock<Value> = OnceLock::new();
@@ -59,6 +59,29 @@ fn rel_err(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
 
 fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
+}
+
+/// `(dW, dH)` with any [`GdParams`] (the column-minimum penalty too), for dense or sparse `M`.
+fn grads_with<D: GdData + ?Sized>(
+    m: &D,
+    w: &Array2<f64>,
+    h: &Array2<f64>,
+    p: &GdParams,
+) -> Result<(Array2<f64>, Array2<f64>)> {
+    Ok(GradientDescent::new(m, w.clone(), h.clone(), *p)?.grads())
+}
+
+/// One step in place with any [`GdParams`].
+fn upd_with<D: GdData + ?Sized>(
+    m: &D,
+    w: &mut Array2<f64>,
+    h: &mut Array2<f64>,
+    p: &GdParams,
+) -> Result<()> {
+    let mut gd = GradientDescent::new(m, w.clone(), h.clone(), *p)?;
+    gd.step();
+    (*w, *h) = gd.into_factors();
+    Ok(())
 }
 
 fn params(kind: &str) -> GdParams {
@@ -136,10 +159,10 @@ fn small_grads_and_update_match_numpy() {
             "{kind} H after one step"
         );
     }
-    // the shorthand functions use the intended penalty
+    // the lesson's grads uses the intended penalty
     let (dw, _) = grads(&m, &w, &h, f(&s["lam"]), f(&s["mu"])).unwrap();
     assert!(rel_err(&dw.view(), &mat(&s["dW_intended"]).view()) < 1e-13);
-    let (dw, _) = grads_sparse(&csr, &w, &h, f(&s["lam"]), f(&s["mu"])).unwrap();
+    let (dw, _) = grads(&csr, &w, &h, f(&s["lam"]), f(&s["mu"])).unwrap();
     assert!(rel_err(&dw.view(), &mat(&s["dW_intended"]).view()) < 1e-13);
 }
 
@@ -274,7 +297,7 @@ fn check_against_numpy(
     assert!(rel((h * h).sum(), f(&e["h_sumsq"])) < tol, "{ctx}: sum H^2");
 }
 
-fn follow_numpy_run<D: topicmod::sgd::GdData + ?Sized>(
+fn follow_numpy_run<D: GdData + ?Sized>(
     data: &D,
     backend: &str,
     kind: &str,
@@ -352,8 +375,8 @@ fn dense_and_sparse_agree_over_steps() {
                 "{kind} H after {step}"
             );
             let (rd, rs) = (
-                report_with(&l.dense, &wd, &hd).unwrap(),
-                report_with(&l.csr, &ws, &hs).unwrap(),
+                report(&l.dense, &wd, &hd).unwrap(),
+                report(&l.csr, &ws, &hs).unwrap(),
             );
             assert!(
                 rel(rs.residual, rd.residual) < 1e-9,
@@ -377,14 +400,14 @@ fn dense_and_sparse_agree_over_steps() {
             );
         }
     }
-    // the lesson-style shorthands: upd / upd_sparse, report / report_sparse
+    // the lesson's functions: upd and report, on dense and on sparse M
     let (mut wd, mut hd) = lesson_init();
     let (mut ws, mut hs) = (wd.clone(), hd.clone());
     upd(&l.dense, &mut wd, &mut hd, LESSON_LR).unwrap();
-    upd_sparse(&l.csr, &mut ws, &mut hs, LESSON_LR).unwrap();
+    upd(&l.csr, &mut ws, &mut hs, LESSON_LR).unwrap();
     let (rd, rs) = (
         report(&l.dense, &wd, &hd).unwrap(),
-        report_sparse(&l.csr, &ws, &hs).unwrap(),
+        report(&l.csr, &ws, &hs).unwrap(),
     );
     let e = &fixture()["run_intended"][1];
     assert_eq!(e["steps"].as_u64(), Some(1));
@@ -398,8 +421,8 @@ fn wrong_shapes_are_errors_not_panics() {
     let l = lesson();
     let (w, h) = lesson_init();
     assert!(report(&l.dense, &h, &w).is_err());
-    assert!(grads_sparse(&l.csr, &w.t(), &h, 1.0, 0.0).is_err());
+    assert!(grads(&l.csr, &w.t(), &h, 1.0, 0.0).is_err());
     let mut w2 = w.slice(ndarray::s![1.., ..]).to_owned();
     let mut h2 = h.clone();
-    assert!(upd_sparse(&l.csr, &mut w2, &mut h2, 0.01).is_err());
+    assert!(upd(&l.csr, &mut w2, &mut h2, 0.01).is_err());
 }

@@ -1,4 +1,4 @@
-"""Reference rows for the `sgd` group (see bench/reference.py).
+"""Reference rows for the `gradient_descent` group (see bench/reference.py).
 
 The lesson's NumPy gradient descent on the dense TF-IDF matrix: 50 updates from the
 lesson's start (d = 5, lam = 1e3, lr = 1e-2, mu = 1e-6, seed 0). The same time is the
