@@ -27,17 +27,26 @@
 
 /// The crate's one way to write builder setters: inside an `impl` block, each entry
 /// `name: Type` (with its doc comment before it) becomes `pub fn name(mut self, name: Type)
-/// -> Self`, which stores its argument in the field of the same name. (Defined before the
-/// modules so that every module can use it.)
+/// -> Self`, which stores its argument in the field of the same name. An entry
+/// `name: impl Into<Type>` takes anything convertible and stores `name.into()` in the field
+/// (of type `Type`). (Defined before the modules so that every module can use it.)
 macro_rules! field_setters {
-    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $field(mut self, $field: $ty) -> Self {
-                self.$field = $field;
-                self
-            }
-        )*
+    () => {};
+    ($(#[$doc:meta])* $field:ident: impl Into<$ty:ty> $(, $($rest:tt)*)?) => {
+        $(#[$doc])*
+        pub fn $field(mut self, $field: impl Into<$ty>) -> Self {
+            self.$field = $field.into();
+            self
+        }
+        field_setters! { $($($rest)*)? }
+    };
+    ($(#[$doc:meta])* $field:ident: $ty:ty $(, $($rest:tt)*)?) => {
+        $(#[$doc])*
+        pub fn $field(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+        field_setters! { $($($rest)*)? }
     };
 }
 

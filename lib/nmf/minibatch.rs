@@ -114,84 +114,41 @@ impl MiniBatchNmf {
             state: None,
         }
     }
-    /// Initialization scheme (default [`Init::Auto`], scikit-learn's `init=None`).
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
-    }
-    /// Rows per mini-batch (default 1024; capped at the number of rows).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-    /// β-divergence (default Frobenius).
-    pub fn beta_loss(mut self, beta_loss: BetaLoss) -> Self {
-        self.beta_loss = beta_loss;
-        self
-    }
-    /// Tolerance on the relative change of `H` per step (and of `W` in the `W` solves),
-    /// default `1e-4`; 0 turns these stops off.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-    /// Steps without improvement of the smoothed batch cost before stopping (default
-    /// `Some(10)`; `None` disables this stop).
-    pub fn max_no_improvement(mut self, steps: Option<usize>) -> Self {
-        self.max_no_improvement = steps;
-        self
-    }
-    /// Passes over the data at most (default 200).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-    /// Penalty weight on `W` (default 0).
-    pub fn alpha_w(mut self, alpha: f64) -> Self {
-        self.alpha_w = alpha;
-        self
-    }
-    /// Penalty weight on `H` (default: same as `alpha_w`).
-    pub fn alpha_h(mut self, alpha: impl Into<AlphaH>) -> Self {
-        self.alpha_h = alpha.into();
-        self
-    }
-    /// Share of L1 in the penalty, in `[0, 1]` (default 0: pure L2).
-    pub fn l1_ratio(mut self, l1_ratio: f64) -> Self {
-        self.l1_ratio = l1_ratio;
-        self
-    }
-    /// Weight of past batches after one full pass, in `(0, 1]` (default 0.7).
-    pub fn forget_factor(mut self, forget_factor: f64) -> Self {
-        self.forget_factor = forget_factor;
-        self
-    }
-    /// Solve each batch's `W` from scratch instead of one update (default `false`); the
-    /// returned `W` is then solved again on all of `X` at the end.
-    pub fn fresh_restarts(mut self, fresh_restarts: bool) -> Self {
-        self.fresh_restarts = fresh_restarts;
-        self
-    }
-    /// Update cap of a fresh `W` solve per batch (default 30).
-    pub fn fresh_restarts_max_iter(mut self, max_iter: usize) -> Self {
-        self.fresh_restarts_max_iter = max_iter;
-        self
-    }
-    /// Update cap of the `W` solve in [`MiniBatchNmf::transform`] and after a fit with
-    /// fresh restarts (default `None`: `max_iter`).
-    pub fn transform_max_iter(mut self, max_iter: Option<usize>) -> Self {
-        self.transform_max_iter = max_iter;
-        self
-    }
-    /// Seed for the random init and NNDSVD's randomized SVD.
-    pub fn random_state(mut self, seed: Option<u32>) -> Self {
-        self.random_state = seed;
-        self
-    }
-    /// Print progress to stderr (one line per pass over the data, and why the fit stopped).
-    pub fn verbose(mut self, verbose: bool) -> Self {
-        self.verbose = verbose;
-        self
+    field_setters! {
+        /// Initialization scheme (default [`Init::Auto`], scikit-learn's `init=None`).
+        init: Init,
+        /// Rows per mini-batch (default 1024; capped at the number of rows).
+        batch_size: usize,
+        /// β-divergence (default Frobenius).
+        beta_loss: BetaLoss,
+        /// Tolerance on the relative change of `H` per step (and of `W` in the `W` solves),
+        /// default `1e-4`; 0 turns these stops off.
+        tol: f64,
+        /// Steps without improvement of the smoothed batch cost before stopping (default
+        /// `Some(10)`; `None` disables this stop).
+        max_no_improvement: Option<usize>,
+        /// Passes over the data at most (default 200).
+        max_iter: usize,
+        /// Penalty weight on `W` (default 0).
+        alpha_w: f64,
+        /// Penalty weight on `H` (default: same as `alpha_w`; a number or an [`AlphaH`]).
+        alpha_h: impl Into<AlphaH>,
+        /// Share of L1 in the penalty, in `[0, 1]` (default 0: pure L2).
+        l1_ratio: f64,
+        /// Weight of past batches after one full pass, in `(0, 1]` (default 0.7).
+        forget_factor: f64,
+        /// Solve each batch's `W` from scratch instead of one update (default `false`); the
+        /// returned `W` is then solved again on all of `X` at the end.
+        fresh_restarts: bool,
+        /// Update cap of a fresh `W` solve per batch (default 30).
+        fresh_restarts_max_iter: usize,
+        /// Update cap of the `W` solve in [`MiniBatchNmf::transform`] and after a fit with
+        /// fresh restarts (default `None`: `max_iter`).
+        transform_max_iter: Option<usize>,
+        /// Seed for the random init and NNDSVD's randomized SVD.
+        random_state: Option<u32>,
+        /// Print progress to stderr (one line per pass over the data, and why the fit stopped).
+        verbose: bool,
     }
 
     /// Fits the model and returns `W` (`m x k`).

@@ -183,60 +183,29 @@ impl Nmf {
             fitted: None,
         }
     }
-    /// Initialization scheme (default [`Init::Auto`], scikit-learn's `init=None`).
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
-    }
-    /// Solver (default coordinate descent).
-    pub fn solver(mut self, solver: Solver) -> Self {
-        self.solver = solver;
-        self
-    }
-    /// β-divergence (default Frobenius).
-    pub fn beta_loss(mut self, beta_loss: BetaLoss) -> Self {
-        self.beta_loss = beta_loss;
-        self
-    }
-    /// Relative stopping tolerance (default `1e-4`).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-    /// Iteration cap (default 200).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-    /// Penalty weight on `W` (default 0).
-    pub fn alpha_w(mut self, alpha: f64) -> Self {
-        self.alpha_w = alpha;
-        self
-    }
-    /// Penalty weight on `H` (default: same as `alpha_w`).
-    pub fn alpha_h(mut self, alpha: impl Into<AlphaH>) -> Self {
-        self.alpha_h = alpha.into();
-        self
-    }
-    /// Share of L1 in the penalty, in `[0, 1]` (default 0: pure L2).
-    pub fn l1_ratio(mut self, l1_ratio: f64) -> Self {
-        self.l1_ratio = l1_ratio;
-        self
-    }
-    /// Visit coordinates in a random order each sweep (`Cd` only).
-    pub fn shuffle(mut self, shuffle: bool) -> Self {
-        self.shuffle = shuffle;
-        self
-    }
-    /// Seed for the random init, NNDSVD's randomized SVD and shuffling.
-    pub fn random_state(mut self, seed: Option<u32>) -> Self {
-        self.random_state = seed;
-        self
-    }
-    /// Print progress to stdout (the only printing this module does).
-    pub fn verbose(mut self, verbose: bool) -> Self {
-        self.verbose = verbose;
-        self
+    field_setters! {
+        /// Initialization scheme (default [`Init::Auto`], scikit-learn's `init=None`).
+        init: Init,
+        /// Solver (default coordinate descent).
+        solver: Solver,
+        /// β-divergence (default Frobenius).
+        beta_loss: BetaLoss,
+        /// Relative stopping tolerance (default `1e-4`).
+        tol: f64,
+        /// Iteration cap (default 200).
+        max_iter: usize,
+        /// Penalty weight on `W` (default 0).
+        alpha_w: f64,
+        /// Penalty weight on `H` (default: same as `alpha_w`; a number or an [`AlphaH`]).
+        alpha_h: impl Into<AlphaH>,
+        /// Share of L1 in the penalty, in `[0, 1]` (default 0: pure L2).
+        l1_ratio: f64,
+        /// Visit coordinates in a random order each sweep (`Cd` only).
+        shuffle: bool,
+        /// Seed for the random init, NNDSVD's randomized SVD and shuffling.
+        random_state: Option<u32>,
+        /// Print progress to stdout (the only printing this module does).
+        verbose: bool,
     }
 
     /// Fits the model and returns `W` (`m x k`).
