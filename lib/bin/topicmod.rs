@@ -186,127 +186,183 @@ fn usage(msg: impl Into<String>) -> Usage {
     Usage(msg.into())
 }
 
-fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
-    let mut it = args.iter();
-    match it.next().map(String::as_str) {
-        None => return Err(usage("missing command (try `topicmod topics`)")),
-        Some("-h" | "--help" | "help") => return Ok(Command::Help),
-        Some("-V" | "--version") => return Ok(Command::Version),
-        Some("topics") => {}
-        Some("stream") => return parse_stream_args(it.as_slice()),
-        Some(other) => {
-            return Err(usage(format!(
-                "unknown command {other:?}; the commands are `topics` and `stream`"
-            )))
+/// What parsing a piece of the command line gives: its value, or a usage error.
+type Parsed<T> = std::result::Result<T, Usage>;
+
+// The defaults that `--help` states.
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            dir: None,
+            subset: Subset::Train,
+            categories: None,
+            remove: Remove::ALL,
+            weighting: Weighting::Count,
+            stop_words: true,
+            min_df: None,
+            max_df: None,
+            max_features: None,
+            method: Method::Svd,
+            topics: 10,
+            words: 8,
+            seed: 0,
+            init: Init::Auto,
+            evaluate: false,
+            test_subset: None,
+            json: false,
         }
     }
-    let mut c = Config {
-        dir: None,
-        subset: Subset::Train,
-        categories: None,
-        remove: Remove::ALL,
-        weighting: Weighting::Count,
-        stop_words: true,
-        min_df: None,
-        max_df: None,
-        max_features: None,
-        method: Method::Svd,
-        topics: 10,
-        words: 8,
-        seed: 0,
-        init: Init::Auto,
-        evaluate: false,
-        test_subset: None,
-        json: false,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            input: PathBuf::new(),
+            topics: 10,
+            words: 8,
+            batch_size: 2048,
+            epochs: 1,
+            n_features: 1 << 18,
+            stop_words: true,
+            seed: 0,
+            json: false,
+            progress: true,
+        }
+    }
+}
+
+/// The command word, then that command's options.
+fn parse_args(args: &[String]) -> Parsed<Command> {
+    let (first, rest) = match args.split_first() {
+        Some((first, rest)) => (first.as_str(), rest),
+        None => return Err(usage("missing command (try `topicmod topics`)")),
     };
-    let mut init_given = false;
-    let mut subset_given = false;
-    let mut remove_given = false;
-    while let Some(arg) = it.next() {
-        // accept both `--opt value` and `--opt=value`
+    match first {
+        "-h" | "--help" | "help" => Ok(Command::Help),
+        "-V" | "--version" => Ok(Command::Version),
+        "topics" => parse_topics_args(rest),
+        "stream" => parse_stream_args(rest),
+        other => Err(usage(format!(
+            "unknown command {other:?}; the commands are `topics` and `stream`"
+        ))),
+    }
+}
+
+/// A command's options, each written `--opt value` or `--opt=value`.
+struct Options<'a> {
+    args: std::slice::Iter<'a, String>,
+    /// The value written after `=` in the option just read.
+    inline: Option<&'a str>,
+}
+
+impl<'a> Options<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Options {
+            args: args.iter(),
+            inline: None,
+        }
+    }
+
+    /// The next option's name.
+    fn next_key(&mut self) -> Option<&'a str> {
+        let arg = self.args.next()?.as_str();
         let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
-            _ => (arg.as_str(), None),
+            Some((k, v)) if k.starts_with("--") => (k, Some(v)),
+            _ => (arg, None),
         };
-        let mut value = |name: &str| -> std::result::Result<String, Usage> {
-            match inline.clone().or_else(|| it.next().cloned()) {
-                Some(v) => Ok(v),
-                None => Err(usage(format!("{name} needs a value"))),
-            }
-        };
+        self.inline = inline;
+        Some(key)
+    }
+
+    /// The value of option `key`: after its `=`, else the next argument.
+    fn value(&mut self, key: &str) -> Parsed<&'a str> {
+        self.inline
+            .take()
+            .or_else(|| self.args.next().map(String::as_str))
+            .ok_or_else(|| usage(format!("{key} needs a value")))
+    }
+}
+
+/// The values an option can name, and what to say when it names none of them.
+struct Choices<T: 'static> {
+    names: &'static [(&'static str, T)],
+    valid: &'static str,
+}
+
+const METHODS: Choices<Method> = Choices {
+    names: &[
+        ("svd", Method::Svd),
+        ("randomized-svd", Method::RandomizedSvd),
+        ("randomized_svd", Method::RandomizedSvd),
+        ("rsvd", Method::RandomizedSvd),
+        ("nmf", Method::Nmf),
+    ],
+    valid: "valid methods are: svd, randomized-svd, nmf",
+};
+
+const WEIGHTINGS: Choices<Weighting> = Choices {
+    names: &[
+        ("count", Weighting::Count),
+        ("counts", Weighting::Count),
+        ("tfidf", Weighting::Tfidf),
+        ("tf-idf", Weighting::Tfidf),
+    ],
+    valid: "use count or tfidf",
+};
+
+const INITS: Choices<Init> = Choices {
+    names: &[
+        ("auto", Init::Auto),
+        ("random", Init::Random),
+        ("nndsvd", Init::Nndsvd),
+        ("nndsvda", Init::Nndsvda),
+        ("nndsvdar", Init::Nndsvdar),
+    ],
+    valid: "use auto, random, nndsvd, nndsvda or nndsvdar",
+};
+
+const STOP_WORDS: Choices<bool> = Choices {
+    names: &[("english", true), ("none", false)],
+    valid: "use english or none",
+};
+
+/// The value that `v` names in `choices`, or a usage error `unknown {what} {v:?}; ...`.
+fn choose<T: Clone>(what: &str, v: &str, choices: Choices<T>) -> Parsed<T> {
+    choices
+        .names
+        .iter()
+        .find(|(name, _)| *name == v)
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| usage(format!("unknown {what} {v:?}; {}", choices.valid)))
+}
+
+fn parse_topics_args(args: &[String]) -> Parsed<Command> {
+    let mut c = Config::default();
+    let mut opts = Options::new(args);
+    let mut given = Vec::new();
+    while let Some(key) = opts.next_key() {
+        given.push(key);
         match key {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             "--json" => c.json = true,
-            "--dir" => c.dir = Some(PathBuf::from(value(key)?)),
-            "--subset" => {
-                subset_given = true;
-                c.subset = parse_subset(key, &value(key)?)?;
-            }
-            "--test-subset" => c.test_subset = Some(parse_subset(key, &value(key)?)?),
             "--evaluate" => c.evaluate = true,
-            "--init" => {
-                init_given = true;
-                c.init = match value(key)?.as_str() {
-                    "auto" => Init::Auto,
-                    "random" => Init::Random,
-                    "nndsvd" => Init::Nndsvd,
-                    "nndsvda" => Init::Nndsvda,
-                    "nndsvdar" => Init::Nndsvdar,
-                    other => {
-                        return Err(usage(format!(
-                            "unknown init {other:?}; use auto, random, nndsvd, nndsvda or nndsvdar"
-                        )))
-                    }
-                }
-            }
-            "--categories" => {
-                let v = value(key)?;
-                let list: Vec<String> = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect();
-                if list.is_empty() {
-                    return Err(usage("--categories needs at least one name (or `all`)"));
-                }
-                c.categories = Some(if list == ["all"] { Vec::new() } else { list });
-            }
-            "--remove" => {
-                remove_given = true;
-                c.remove = parse_remove(&value(key)?)?;
-            }
-            "--weighting" => {
-                c.weighting = match value(key)?.as_str() {
-                    "count" | "counts" => Weighting::Count,
-                    "tfidf" | "tf-idf" => Weighting::Tfidf,
-                    other => {
-                        return Err(usage(format!(
-                            "unknown weighting {other:?}; use count or tfidf"
-                        )))
-                    }
-                }
-            }
-            "--stop-words" => c.stop_words = parse_stop_words(&value(key)?)?,
-            "--min-df" => c.min_df = Some(parse_df(key, &value(key)?)?),
-            "--max-df" => c.max_df = Some(parse_df(key, &value(key)?)?),
-            "--max-features" => c.max_features = Some(parse_positive(key, &value(key)?)?),
-            "--method" => {
-                c.method = match value(key)?.as_str() {
-                    "svd" => Method::Svd,
-                    "randomized-svd" | "randomized_svd" | "rsvd" => Method::RandomizedSvd,
-                    "nmf" => Method::Nmf,
-                    other => {
-                        return Err(usage(format!(
-                            "unknown method {other:?}; valid methods are: svd, randomized-svd, nmf"
-                        )))
-                    }
-                }
-            }
-            "--topics" => c.topics = parse_positive(key, &value(key)?)?,
-            "--words" => c.words = parse_positive(key, &value(key)?)?,
-            "--seed" => c.seed = parse_seed(&value(key)?)?,
+            "--dir" => c.dir = Some(PathBuf::from(opts.value(key)?)),
+            "--subset" => c.subset = parse_subset(key, opts.value(key)?)?,
+            "--test-subset" => c.test_subset = Some(parse_subset(key, opts.value(key)?)?),
+            "--categories" => c.categories = Some(parse_categories(opts.value(key)?)?),
+            "--remove" => c.remove = parse_remove(opts.value(key)?)?,
+            "--stop-words" => c.stop_words = parse_stop_words(opts.value(key)?)?,
+            "--min-df" => c.min_df = Some(parse_df(key, opts.value(key)?)?),
+            "--max-df" => c.max_df = Some(parse_df(key, opts.value(key)?)?),
+            "--max-features" => c.max_features = Some(parse_positive(key, opts.value(key)?)?),
+            "--topics" => c.topics = parse_positive(key, opts.value(key)?)?,
+            "--words" => c.words = parse_positive(key, opts.value(key)?)?,
+            "--seed" => c.seed = parse_seed(opts.value(key)?)?,
+            "--weighting" => c.weighting = choose("weighting", opts.value(key)?, WEIGHTINGS)?,
+            "--method" => c.method = choose("method", opts.value(key)?, METHODS)?,
+            "--init" => c.init = choose("init", opts.value(key)?, INITS)?,
             other => {
                 return Err(usage(format!(
                     "unknown option {other:?} (see `topicmod --help`)"
@@ -314,12 +370,19 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
             }
         }
     }
-    if c.dir.is_some() && (subset_given || remove_given || c.test_subset.is_some()) {
+    check_topics_config(&c, |key| given.contains(&key))?;
+    Ok(Command::Topics(Box::new(c)))
+}
+
+/// The rules between `topicmod topics` options; `given(key)` says whether an option was
+/// on the command line.
+fn check_topics_config(c: &Config, given: impl Fn(&str) -> bool) -> Parsed<()> {
+    if c.dir.is_some() && (given("--subset") || given("--remove") || c.test_subset.is_some()) {
         return Err(usage(
             "--subset, --test-subset and --remove apply to 20 Newsgroups, not to --dir",
         ));
     }
-    if init_given && c.method != Method::Nmf {
+    if given("--init") && c.method != Method::Nmf {
         return Err(usage("--init applies to --method nmf only"));
     }
     if let Some(test) = c.test_subset {
@@ -333,52 +396,31 @@ fn parse_args(args: &[String]) -> std::result::Result<Command, Usage> {
             ));
         }
     }
-    Ok(Command::Topics(Box::new(c)))
+    Ok(())
 }
 
-fn parse_stream_args(args: &[String]) -> std::result::Result<Command, Usage> {
-    let mut c = StreamConfig {
-        input: PathBuf::new(),
-        topics: 10,
-        words: 8,
-        batch_size: 2048,
-        epochs: 1,
-        n_features: 1 << 18,
-        stop_words: true,
-        seed: 0,
-        json: false,
-        progress: true,
-    };
+fn parse_stream_args(args: &[String]) -> Parsed<Command> {
+    let mut c = StreamConfig::default();
     let mut input = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || -> std::result::Result<String, Usage> {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| usage(format!("{key} needs a value")))
-        };
+    let mut opts = Options::new(args);
+    while let Some(key) = opts.next_key() {
         match key {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => c.json = true,
             "--no-progress" => c.progress = false,
-            "--input" => input = Some(PathBuf::from(value()?)),
-            "--topics" => c.topics = parse_positive(key, &value()?)?,
-            "--words" => c.words = parse_positive(key, &value()?)?,
-            "--batch-size" => c.batch_size = parse_positive(key, &value()?)?,
-            "--epochs" => c.epochs = parse_positive(key, &value()?)?,
+            "--input" => input = Some(PathBuf::from(opts.value(key)?)),
+            "--topics" => c.topics = parse_positive(key, opts.value(key)?)?,
+            "--words" => c.words = parse_positive(key, opts.value(key)?)?,
+            "--batch-size" => c.batch_size = parse_positive(key, opts.value(key)?)?,
+            "--epochs" => c.epochs = parse_positive(key, opts.value(key)?)?,
             "--n-features" => {
-                c.n_features = parse_positive(key, &value()?)?;
+                c.n_features = parse_positive(key, opts.value(key)?)?;
                 if c.n_features > i32::MAX as usize {
                     return Err(usage("--n-features can be at most 2^31 - 1"));
                 }
             }
-            "--stop-words" => c.stop_words = parse_stop_words(&value()?)?,
-            "--seed" => c.seed = parse_seed(&value()?)?,
+            "--stop-words" => c.stop_words = parse_stop_words(opts.value(key)?)?,
+            "--seed" => c.seed = parse_seed(opts.value(key)?)?,
             other => {
                 return Err(usage(format!(
                     "unknown option {other:?} for `topicmod stream` (see `topicmod --help`)"
@@ -390,17 +432,25 @@ fn parse_stream_args(args: &[String]) -> std::result::Result<Command, Usage> {
     Ok(Command::Stream(c))
 }
 
-fn parse_stop_words(v: &str) -> std::result::Result<bool, Usage> {
-    match v {
-        "english" => Ok(true),
-        "none" => Ok(false),
-        other => Err(usage(format!(
-            "unknown stop-word list {other:?}; use english or none"
-        ))),
-    }
+fn parse_stop_words(v: &str) -> Parsed<bool> {
+    choose("stop-word list", v, STOP_WORDS)
 }
 
-fn parse_seed(v: &str) -> std::result::Result<u32, Usage> {
+/// `--categories`: a comma-separated list; `all` (given as an empty list) keeps every one.
+fn parse_categories(v: &str) -> Parsed<Vec<String>> {
+    let list: Vec<String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    if list.is_empty() {
+        return Err(usage("--categories needs at least one name (or `all`)"));
+    }
+    Ok(if list == ["all"] { Vec::new() } else { list })
+}
+
+fn parse_seed(v: &str) -> Parsed<u32> {
     v.parse().map_err(|_| {
         usage(format!(
             "--seed must be an integer from 0 to {}, got {v:?}",
@@ -409,7 +459,7 @@ fn parse_seed(v: &str) -> std::result::Result<u32, Usage> {
     })
 }
 
-fn parse_subset(name: &str, v: &str) -> std::result::Result<Subset, Usage> {
+fn parse_subset(name: &str, v: &str) -> Parsed<Subset> {
     match v {
         "train" => Ok(Subset::Train),
         "test" => Ok(Subset::Test),
@@ -420,7 +470,7 @@ fn parse_subset(name: &str, v: &str) -> std::result::Result<Subset, Usage> {
     }
 }
 
-fn parse_remove(v: &str) -> std::result::Result<Remove, Usage> {
+fn parse_remove(v: &str) -> Parsed<Remove> {
     let mut r = Remove::NONE;
     if v == "none" {
         return Ok(r);
@@ -440,7 +490,7 @@ fn parse_remove(v: &str) -> std::result::Result<Remove, Usage> {
     Ok(r)
 }
 
-fn parse_positive(name: &str, v: &str) -> std::result::Result<usize, Usage> {
+fn parse_positive(name: &str, v: &str) -> Parsed<usize> {
     match v.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(usage(format!(
@@ -450,7 +500,7 @@ fn parse_positive(name: &str, v: &str) -> std::result::Result<usize, Usage> {
 }
 
 /// scikit-learn's convention: an integer is a document count, a number with a point a fraction.
-fn parse_df(name: &str, v: &str) -> std::result::Result<Df, Usage> {
+fn parse_df(name: &str, v: &str) -> Parsed<Df> {
     if v.contains('.') || v.contains('e') {
         match v.parse::<f64>() {
             Ok(f) if (0.0..=1.0).contains(&f) => Ok(Df::Fraction(f)),
