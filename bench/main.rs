@@ -2,7 +2,9 @@
 //! the rows as JSON (`[{"name": .., "seconds": ..}, ..]`) on stdout or into `--json FILE`.
 //!
 //! Each group of rows lives in `bench/groups/GROUP.rs` next to its Python twin
-//! `bench/groups/GROUP.py`; rows with the same name are joined by `scripts/bench`.
+//! `bench/groups/GROUP.py`; rows with the same name are joined by `scripts/bench`. The
+//! `kernels` group has no twin: its rows carry their library time themselves
+//! (`"library"`, `"library_seconds"`), measured here.
 
 use std::time::Instant;
 
@@ -14,6 +16,8 @@ use topicmod::{Csr, Result};
 mod corpus;
 #[path = "groups/gradient_descent.rs"]
 mod gradient_descent;
+#[path = "groups/kernels.rs"]
+mod kernels;
 #[path = "groups/nmf.rs"]
 mod nmf;
 #[path = "groups/randomized.rs"]
@@ -26,10 +30,12 @@ mod text;
 #[path = "groups/torch.rs"]
 mod torch;
 
-/// One timed measurement.
+/// One timed measurement; a kernel row also carries the library routine it is set
+/// against (its label and time), measured in this process.
 pub struct Row {
     pub name: String,
     pub seconds: f64,
+    pub library: Option<(String, f64)>,
 }
 
 impl Row {
@@ -37,6 +43,20 @@ impl Row {
         Row {
             name: name.into(),
             seconds,
+            library: None,
+        }
+    }
+
+    /// A kernel's time beside the library routine's (`label`, `seconds`).
+    pub fn against(
+        name: impl Into<String>,
+        seconds: f64,
+        label: impl Into<String>,
+        library_seconds: f64,
+    ) -> Self {
+        Row {
+            library: Some((label.into(), library_seconds)),
+            ..Row::new(name, seconds)
         }
     }
 }
@@ -127,6 +147,7 @@ fn main() {
         ("randomized", randomized::run),
         ("nmf", nmf::run),
         ("gradient_descent", gradient_descent::run),
+        ("kernels", kernels::run),
     ];
     #[cfg(feature = "torch")]
     groups.push(("torch", torch::run));
@@ -144,12 +165,24 @@ fn main() {
             std::process::exit(1);
         }
         for r in &rows[before..] {
-            eprintln!("[bench]   {:<45} {:>10.4} s", r.name, r.seconds);
+            match &r.library {
+                None => eprintln!("[bench]   {:<45} {:>10.4} s", r.name, r.seconds),
+                Some((label, s)) => eprintln!(
+                    "[bench]   {:<45} {:>10.6} s  ({label}: {s:.6} s)",
+                    r.name, r.seconds
+                ),
+            }
         }
     }
     let json = serde_json::Value::Array(
         rows.iter()
-            .map(|r| serde_json::json!({"name": r.name, "seconds": r.seconds}))
+            .map(|r| match &r.library {
+                None => serde_json::json!({"name": r.name, "seconds": r.seconds}),
+                Some((label, s)) => serde_json::json!({
+                    "name": r.name, "seconds": r.seconds,
+                    "library": label, "library_seconds": s,
+                }),
+            })
             .collect(),
     );
     let text = serde_json::to_string_pretty(&json).expect("rows serialize");

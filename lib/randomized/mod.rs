@@ -49,15 +49,11 @@ pub enum PowerIterationNormalizer {
 /// `P·L` of the partial-pivot LU factorization `A = P L U` (`m x n`, `L` unit lower
 /// trapezoidal `m x min(m, n)`), i.e. SciPy's `lu(A, permute_l=True)[0]`.
 ///
-/// The pivot of column `j` is the first row (from `j` down) with the largest `|a_ij|`,
-/// as LAPACK's `getrf` chooses it. `P·L` spans the same space as the first
+/// LAPACK's `getrf` does the factorization: the pivot of column `j` is the first row
+/// (from `j` down) with the largest `|a_ij|`. `P·L` spans the same space as the first
 /// `min(m, n)` columns of `A` (when they are independent) and is cheap to compute.
 pub fn lu_normalize(a: &Array2<f64>) -> Array2<f64> {
-    let (m, n) = a.dim();
-    let threads = crate::threads::threads_for(m * n, crate::threads::LU_MIN_WORK)
-        .min(m / lu::LU_BLOCK)
-        .clamp(1, 4);
-    lu::lu_on_threads(a.view(), threads)
+    lu::permuted_l(a.view())
 }
 
 /// `Q` of the thin (economic) Householder QR `A = Q R` (LAPACK `geqrf` + `orgqr`, the

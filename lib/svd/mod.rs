@@ -35,6 +35,10 @@ use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, Zip};
 
 use lapack::{gesdd_svd, wide_svd};
 
+/// The transposed copy kernel, for `scripts/bench`'s kernel rows (not the lesson's API).
+#[doc(hidden)]
+pub use transpose::transposed_copy;
+
 /// A thin SVD: `u` is `m x k`, `s` has the `k` singular values in decreasing order,
 /// `vt` is `k x n`, and `A ≈ u diag(s) vt`.
 #[derive(Clone, Debug)]

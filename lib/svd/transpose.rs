@@ -10,7 +10,7 @@ use crate::{Error, Result};
 /// both the reads and the writes in cache; large copies split the output rows between
 /// threads (an element-by-element copy of the lesson's 2034 x 26576 matrix into
 /// column-major order, followed by a separate finiteness check, took 0.6 s; this 0.23 s).
-pub(super) fn transposed_copy(x: ndarray::ArrayView2<f64>) -> Result<Array2<f64>> {
+pub fn transposed_copy(x: ndarray::ArrayView2<f64>) -> Result<Array2<f64>> {
     const TILE: usize = 32;
     let (r, c) = x.dim();
     let mut out: Vec<f64> = Vec::with_capacity(r * c);
