@@ -43,8 +43,8 @@ pub(super) fn wide_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
     let mut at = transposed_copy(a.t())?.into_raw_vec_and_offset().0;
     let mut tau = vec![0.0; m];
     // The QR of Aᵀ (R above the diagonal of the top m x m block, the reflectors below).
-    // SAFETY (both calls): `at` holds the n x m column-major Aᵀ with leading dimension n,
-    // `tau` has room for the m reflector scalars, `work` for `lwork` entries.
+    // SAFETY: `at` holds the n x m column-major Aᵀ with leading dimension n, `tau` has
+    // room for the m reflector scalars, `work` for `lwork` entries.
     with_workspace("dgeqrf", |work, lwork, info| unsafe {
         lapack_sys::dgeqrf_(
             &ni,
@@ -65,6 +65,8 @@ pub(super) fn wide_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
         }
     }
     // Q_qr = Qᵀ (n x m, orthonormal columns) in place of the reflectors.
+    // SAFETY: `at` holds dgeqrf's m reflectors in the n x m column-major layout (leading
+    // dimension n), `tau` their m scalars, `work` room for `lwork` entries.
     with_workspace("dorgqr", |work, lwork, info| unsafe {
         lapack_sys::dorgqr_(
             &ni,
