@@ -477,8 +477,12 @@ fn text_case(case: &Value, worst: &mut Worst) -> Outcome {
     let expected = &case["expected"];
     let ours = match (ours, expected.get("error")) {
         (Err(_), Some(_)) => return Outcome::Agree,
-        (Ok(_), Some(e)) => {
-            return Outcome::Mismatch(format!("scikit-learn raised {e}, the crate did not"))
+        (Ok(out), Some(e)) => {
+            return Outcome::Mismatch(format!(
+                "scikit-learn raised {e}, the crate returned vocabulary {:?}, values {:?}",
+                out.vocab,
+                out.x.data()
+            ))
         }
         (Err(e), None) => return Outcome::Mismatch(format!("the crate returned an error: {e}")),
         (Ok(out), None) => out,
