@@ -146,3 +146,33 @@ fn analyzer_tokens_match_scikit_learn() {
         assert_eq!(cv.analyze(doc), strings(expected), "{doc:?}");
     }
 }
+
+/// A term the fitted documents never contain has idf = ln(n / 0) + 1 = inf without
+/// smoothing. scikit-learn's normalizer refuses the infinite weight ("Input contains
+/// infinity"); the crate returns an error too instead of NaN values, and keeps the
+/// infinity when nothing is normalized, as scikit-learn does.
+#[test]
+fn an_infinite_idf_cannot_be_normalized() {
+    use topicmod::text::{Norm, TfidfVectorizer};
+    let fit_docs = ["aa bb"];
+    let new_docs = ["zz aa"];
+    let mut tv = TfidfVectorizer::new()
+        .fixed_vocabulary(["aa", "zz"])
+        .smooth_idf(false);
+    tv.fit(&fit_docs).expect("fit");
+    let err = tv
+        .transform(&new_docs)
+        .expect_err("an infinite weight in an L2 row");
+    assert!(err.to_string().contains("infinite"), "{err}");
+
+    let mut raw = TfidfVectorizer::new()
+        .fixed_vocabulary(["aa", "zz"])
+        .smooth_idf(false)
+        .norm(Norm::None);
+    raw.fit(&fit_docs).expect("fit");
+    let x = raw
+        .transform(&new_docs)
+        .expect("no normalization, no error");
+    let row: Vec<f64> = x.outer_view(0).unwrap().iter().map(|(_, &v)| v).collect();
+    assert_eq!(row, [1.0, f64::INFINITY]);
+}

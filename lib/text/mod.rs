@@ -450,6 +450,15 @@ impl TfidfTransformer {
                     *v *= idf[j];
                 }
             }
+            // An infinite weight cannot be normalized (scikit-learn's normalizer refuses it
+            // too). It comes from an idf of ln(n / 0) + 1, or from the log of a stored zero.
+            if self.norm != Norm::None && row.iter().any(|v| !v.is_finite()) {
+                return Err(Error::InvalidInput(format!(
+                    "row {i} has an infinite tf-idf weight, which cannot be normalized: with \
+                     smooth_idf(false), a term that no document seen by fit contains has an \
+                     infinite idf (use smooth_idf(true), or Norm::None to keep the infinity)"
+                )));
+            }
             normalize_row(row, self.norm);
         }
         Csr::try_new(shape, indptr, indices, data)
