@@ -319,7 +319,7 @@ fn penalty_of(a: &ArrayView2<f64>, kind: Penalty, mu: f64) -> Array2<f64> {
 /// residual norm for given factors, each without storing `R = W H - M`.
 ///
 /// Implemented for dense arrays (any `ndarray` storage) and for [`Csr`]. The caller
-/// ([`grads_with`], [`upd_with`], [`report_with`]) checks the shapes first.
+/// ([`grads`], [`upd`], [`report`], [`GradientDescent::new`]) checks the shapes first.
 pub trait GdData {
     /// `(m, n)`.
     fn gd_dims(&self) -> (usize, usize);
@@ -332,7 +332,7 @@ pub trait GdData {
     /// `||M - W H||_F`.
     fn residual_norm(&self, w: &ArrayView2<f64>, h: &ArrayView2<f64>) -> f64;
     /// This matrix as a trait object (implementations return `self`): the generic entry
-    /// points ([`grads_with`] and friends) hand it to non-generic bodies.
+    /// points ([`grads`] and friends) hand it to non-generic bodies.
     fn as_gd_data(&self) -> &dyn GdData;
 }
 

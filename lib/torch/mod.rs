@@ -14,7 +14,14 @@
 //!
 //! The sparse-aware variant computes the same gradients without the dense residual:
 //! `R Hᵀ = W (H Hᵀ) − M Hᵀ`, `Wᵀ R = (Wᵀ W) H − Wᵀ M`, and
-//! `‖M − WH‖² = ‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)`.
+//! `‖M − WH‖² = ‖M‖² − 2 tr(Wᵀ M Hᵀ) + tr(Wᵀ W H Hᵀ)`. [`grads_t`], [`upd_t`], [`report_t`],
+//! [`autograd_loss`] and [`AdamNmf::run`] take either kind of `M` ([`GdTensor`]: a dense
+//! [`Tensor`] or a [`SparseT`]).
+//!
+//! The loops' settings ([`GdParams`]) and progress line ([`Report`]) are
+//! [`gradient_descent`](crate::gradient_descent)'s, re-exported here. The lesson's
+//! hand-written loop is a few lines around [`upd_t`] and [`report_t`] (notebook 06 writes it
+//! out); [`AdamNmf`] runs the autograd one.
 //!
 //! Build with `LIBTORCH_USE_PYTORCH=1` and a `python3` on `PATH` whose `torch` matches
 //! tch's pinned version; at run time `libtorch*.so` must be on `LD_LIBRARY_PATH`.
