@@ -25,7 +25,8 @@ macro_rules! with_const_k {
 }
 pub(crate) use with_const_k;
 
-/// `A X` (see `linop::csr_dot_dense`) in `parts` row blocks (None: as many as the product is worth, see `threads::threads_for`).
+/// `A X` (see `linop::csr_dot_dense`) in `parts` row blocks (`None`: as many as the product
+/// is worth, see `threads::threads_for`).
 pub(super) fn gather_product(a: &Csr, x: &ArrayView2<f64>, parts: Option<usize>) -> Array2<f64> {
     let (m, n) = CsMat::shape(a);
     assert_eq!(n, x.nrows(), "csr_dot_dense: inner dimensions differ");

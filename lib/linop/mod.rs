@@ -201,9 +201,9 @@ pub fn csr_t_dot_dense(a: &Csr, x: &ArrayView2<f64>) -> Array2<f64> {
 /// `AᵀA` (`k x k`) for a tall dense `A` (`rows x k`), by a single pass over the rows.
 ///
 /// Written out rather than handed to BLAS: for `k` around 5 a threaded `gemm` costs more in
-/// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of
-/// `GRAM_BLOCK` (2048) rows; each block's sums (`gram_upper_add`, from zero) are added into the
-/// result in block order, so the result does not depend on how many threads share the
+/// thread start-up than the arithmetic itself. The rows are cut into fixed blocks of 2048;
+/// each block is summed from zero by the crate's one Gram kernel and the block sums are
+/// added in block order, so the result does not depend on how many threads share the
 /// blocks.
 pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
     let k = a.ncols();

@@ -1,14 +1,12 @@
-//! The two inner loops of a [`super::MiniBatchNmf`] step on sparse data, written out (no
-//! `unsafe`):
-//!
-//! * [`online_update`]: the element-wise online update of `H` in one pass over `H`, the
-//!   running sums `A`, `B` and the step's terms, which also measures how far `H` moved and
-//!   refreshes the kept `Hᵀ` and `HHᵀ`. scikit-learn runs it as a chain of NumPy operations
-//!   on `k x n` arrays; done that way here too (one ndarray operation at a time, then the
-//!   norms, the transposed copy and `gram`) it was the largest cost of a step on the lesson
-//!   matrix after the sparse products. Each entry of `H`, `A` and `B` sees NumPy's
-//!   operations in NumPy's order; only the sums of squares and `HHᵀ` add up in another
-//!   order.
+//! The inner loop of a [`super::MiniBatchNmf`] step on sparse data, written out (no
+//! `unsafe`): [`online_update`], the element-wise online update of `H` in one pass over `H`,
+//! the running sums `A`, `B` and the step's terms, which also measures how far `H` moved and
+//! refreshes the kept `Hᵀ` and `HHᵀ` (the latter with linop's Gram kernel, one block of
+//! columns at a time). scikit-learn runs it as a chain of NumPy operations on `k x n`
+//! arrays; done that way here too (one ndarray operation at a time, then the norms, the
+//! transposed copy and `gram`) it was the largest cost of a step on the lesson matrix after
+//! the sparse products. Each entry of `H`, `A` and `B` sees NumPy's operations in NumPy's
+//! order; only the sums of squares and `HHᵀ` add up in another order.
 
 use ndarray::{Array2, ArrayView2};
 
