@@ -318,3 +318,36 @@ fn a_start_at_the_optimum_stops_at_once() {
     from_random.fit(&x).unwrap();
     assert!(from_random.n_iter().unwrap() > 1);
 }
+
+/// More components than the rank of `X`: the SVD pairs beyond the rank span the null
+/// space, and a pair whose vectors are each of one sign has no part to keep. NNDSVD
+/// used to divide 0 by 0 there (a NaN column of `W`, then a zero error); the pair adds
+/// nothing instead. The expected figures are scikit-learn 1.9.1's for the same fit
+/// (found by `scripts/differential`).
+#[test]
+fn nndsvd_with_more_components_than_the_rank_stays_finite() {
+    let x = ndarray::array![[3.0, 0.0, 0.0], [0.0, 0.0, 0.0], [4.0, 3.0, 0.0]];
+    let mut model = Nmf::new(3)
+        .init(Init::Nndsvd)
+        .solver(Solver::Cd)
+        .max_iter(1)
+        .random_state(Some(0));
+    let w = model.fit_transform(&x).unwrap();
+    let h = model.components().unwrap().to_owned();
+    assert!(w.iter().chain(h.iter()).all(|v| v.is_finite()), "W {w}, H {h}");
+    let sk_w = ndarray::array![
+        [0.8684345166582025, 1.4525960668845017, 0.0],
+        [0.0, 0.0, 0.0],
+        [2.08745678612929, 0.0, 0.0]
+    ];
+    let sk_h = ndarray::array![
+        [1.9414736453886092, 1.225116163445183, 0.0],
+        [0.9045579174535792, 0.0, 0.0],
+        [0.0, 0.0, 0.0]
+    ];
+    let dw = (&w - &sk_w).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+    let dh = (&h - &sk_h).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+    assert!(dw < 1e-12 && dh < 1e-12, "W {dw:e}, H {dh:e}: W {w}, H {h}");
+    let err = model.reconstruction_err().unwrap();
+    assert!((err - 1.153538298663022).abs() < 1e-12, "error {err}");
+}

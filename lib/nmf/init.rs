@@ -35,7 +35,8 @@ pub(super) fn check_init(a: &Array2<f64>, shape: (usize, usize), whom: &str) -> 
 /// NNDSVD: from the rank-`k` randomized SVD `X ≈ Σ_j s_j u_j v_jᵀ`, the first pair is
 /// `√s₀ (|u₀|, |v₀|)`; for `j ≥ 1` keep whichever of the positive parts `(u⁺, v⁺)` or the
 /// negative parts `(u⁻, v⁻)` has the larger `‖u^±‖ ‖v^±‖ = σ`, normalize it and scale by
-/// `√(s_j σ)`. Entries below `1e-6` are set to zero.
+/// `√(s_j σ)` (a pair whose two halves both vanish adds nothing). Entries below `1e-6` are
+/// set to zero.
 pub fn initialize<A: DataMatrix + ?Sized>(
     x: &A,
     k: usize,
@@ -88,6 +89,11 @@ pub fn initialize<A: DataMatrix + ?Sized>(
         let (xpn, ypn) = (xp.dot(&xp).sqrt(), yp.dot(&yp).sqrt());
         let (xnn, ynn) = (xn.dot(&xn).sqrt(), yn.dot(&yn).sqrt());
         let (mp, mn) = (xpn * ypn, xnn * ynn);
+        if mp == 0.0 && mn == 0.0 {
+            // Both halves have a zero side (a singular pair of the null space whose vectors
+            // are each of one sign): the pair adds nothing, and dividing would give 0 / 0.
+            continue;
+        }
         let (uu, vv, sigma) = if mp > mn {
             (xp / xpn, yp / ypn, mp)
         } else {
