@@ -250,6 +250,29 @@ def amplifies_rounding(x, sparse, p, w, h, model, rng):
     return False
 
 
+def svd_start_not_unique(x, p):
+    """Whether an NNDSVD start (nndsvd, nndsvda, nndsvdar, or init=None, which picks nndsvda
+    when k <= min(m, n)) comes from singular vectors that X does not determine: k beyond
+    X's numerical rank (the extra pairs are any basis of the null space), or two of the
+    first k + 1 singular values equal to a relative 1e-6 (any rotation of their pairs is
+    as good). Which basis an SVD returns then depends on rounding alone, and so does the
+    fit that starts from it."""
+    k = p["n_components"]
+    init = p["init"]
+    if init is None:
+        init = "nndsvda" if k <= min(x.shape) else "random"
+    if not init.startswith("nndsvd"):
+        return False
+    s = np.linalg.svd(x, compute_uv=False)
+    if s.size == 0 or s[0] == 0:
+        return False
+    rank = int((s > s[0] * max(x.shape) * EPS).sum())
+    if k > rank:
+        return True
+    top = s[: min(k + 1, rank)]
+    return bool(np.any(np.abs(np.diff(top)) <= 1e-6 * top[:-1]))
+
+
 def err_difference(a, b, x, beta_loss):
     """How far two reconstruction errors sqrt(2 D) lie apart, as tests/differential.rs
     measures it: |a^2 - b^2| / max(b^2, ERR_FLOOR * S), with S the size of D's terms
@@ -294,7 +317,7 @@ def nmf_case(rng):
         if stop is None or not (np.all(np.isfinite(w)) and np.all(np.isfinite(h))):
             redraws += 1
             continue
-        if amplifies_rounding(x, sparse, p, w, h, model, rng):
+        if amplifies_rounding(x, sparse, p, w, h, model, rng) or svd_start_not_unique(x, p):
             redraws += 1
             continue
         case["stop"] = stop
