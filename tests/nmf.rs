@@ -334,7 +334,10 @@ fn nndsvd_with_more_components_than_the_rank_stays_finite() {
         .random_state(Some(0));
     let w = model.fit_transform(&x).unwrap();
     let h = model.components().unwrap().to_owned();
-    assert!(w.iter().chain(h.iter()).all(|v| v.is_finite()), "W {w}, H {h}");
+    assert!(
+        w.iter().chain(h.iter()).all(|v| v.is_finite()),
+        "W {w}, H {h}"
+    );
     let sk_w = ndarray::array![
         [0.8684345166582025, 1.4525960668845017, 0.0],
         [0.0, 0.0, 0.0],

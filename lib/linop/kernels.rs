@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use sprs::CsMat;
 
 use super::Csr;
-use crate::threads::{max_threads, run_jobs, threads_for, SPARSE_PRODUCT_MIN_WORK};
+use crate::threads::{max_threads, run_jobs, threads_for, GRAM_MIN_WORK, SPARSE_PRODUCT_MIN_WORK};
 
 /// Runs `$f::<K>($args)` for `$k` in `1..=32` with `K` a compile-time constant (short
 /// fixed-length loops unroll and vectorize), else `$fallback`.
@@ -276,7 +276,7 @@ pub(super) fn gram_blocked(flat: &[f64], k: usize) -> Vec<f64> {
     if k > 0 {
         let blocks: Vec<&[f64]> = flat.chunks(GRAM_BLOCK * k).collect();
         let mut partial = vec![0.0; blocks.len() * k * k];
-        let threads = threads_for(flat.len() * k, SPARSE_PRODUCT_MIN_WORK)
+        let threads = threads_for(flat.len() * k, GRAM_MIN_WORK)
             .min(blocks.len())
             .max(1);
         let per = blocks.len().div_ceil(threads).max(1);

@@ -8,7 +8,7 @@ use ndarray::Array2;
 use super::Regularization;
 use crate::linop::{gram, with_const_k, DataMatrix};
 use crate::rng::RandomState;
-use crate::threads::{run_jobs, threads_for, GRAM_MIN_WORK};
+use crate::threads::{run_jobs, threads_for, CD_SWEEP_MIN_WORK};
 
 /// One coordinate-descent sweep over the columns of `W` (`rows x k`, row-major) for
 /// `min ½‖X - W Hᵀᵀ‖²` given `HHᵀ` (`k x k`) and `XHᵀ` (`rows x k`). Returns the summed
@@ -62,7 +62,7 @@ fn project_step(w: f64, grad: f64, hess: f64) -> (f64, f64) {
 fn cd_sweep_fixed<const K: usize>(w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let rows = w.len() / K;
     let mut pg = vec![0.0; rows * perm.len()];
-    let parts = threads_for(rows * K * K, GRAM_MIN_WORK);
+    let parts = threads_for(rows * K * K, CD_SWEEP_MIN_WORK);
     let chunk = rows.div_ceil(parts).max(1);
     run_jobs(
         w.chunks_mut(chunk * K)
