@@ -31,12 +31,17 @@ mod text;
 mod torch;
 
 /// One timed measurement; a kernel row also carries the library routine it is set
-/// against (its label and time), measured in this process.
+/// against (its label and time), measured in this process. `target` is the largest
+/// ratio (ours / reference) the row may show; `scripts/bench` prints whether it held.
 pub struct Row {
     pub name: String,
     pub seconds: f64,
     pub library: Option<(String, f64)>,
+    pub target: Option<f64>,
 }
+
+/// A hand-written kernel earns its place by beating the library routine by 1.2x.
+pub const KERNEL_TARGET: f64 = 1.0 / 1.2;
 
 impl Row {
     pub fn new(name: impl Into<String>, seconds: f64) -> Self {
@@ -44,10 +49,12 @@ impl Row {
             name: name.into(),
             seconds,
             library: None,
+            target: None,
         }
     }
 
-    /// A kernel's time beside the library routine's (`label`, `seconds`).
+    /// A kernel's time beside the library routine's (`label`, `seconds`), with the
+    /// kernels' target ([`KERNEL_TARGET`]) unless [`Row::target`] sets another.
     pub fn against(
         name: impl Into<String>,
         seconds: f64,
@@ -56,8 +63,15 @@ impl Row {
     ) -> Self {
         Row {
             library: Some((label.into(), library_seconds)),
+            target: Some(KERNEL_TARGET),
             ..Row::new(name, seconds)
         }
+    }
+
+    /// The largest ratio ours / reference this row may show.
+    pub fn target(mut self, max_ratio: f64) -> Self {
+        self.target = Some(max_ratio);
+        self
     }
 }
 
@@ -176,12 +190,16 @@ fn main() {
     }
     let json = serde_json::Value::Array(
         rows.iter()
-            .map(|r| match &r.library {
-                None => serde_json::json!({"name": r.name, "seconds": r.seconds}),
-                Some((label, s)) => serde_json::json!({
-                    "name": r.name, "seconds": r.seconds,
-                    "library": label, "library_seconds": s,
-                }),
+            .map(|r| {
+                let mut row = serde_json::json!({"name": r.name, "seconds": r.seconds});
+                if let Some((label, s)) = &r.library {
+                    row["library"] = label.clone().into();
+                    row["library_seconds"] = (*s).into();
+                }
+                if let Some(t) = r.target {
+                    row["target"] = t.into();
+                }
+                row
             })
             .collect(),
     );

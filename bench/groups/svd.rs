@@ -6,7 +6,7 @@ use topicmod::{DataMatrix, Result};
 
 pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> Result<()> {
     let dense = ctx.counts()?.to_array();
-    // One repetition: a full SVD of a 2034 x 26576 matrix takes seconds (about 12 s on 2 cores).
+    // One repetition: a full SVD of a 2034 x 26576 matrix takes seconds (12 to 35 s on the 2-core machines measured).
     let mut outcome = Ok(());
     let seconds = median_time(1, || {
         if let Err(e) = svd(&dense) {
@@ -14,6 +14,8 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> Result<()> {
         }
     });
     outcome?;
-    rows.push(Row::new("full thin SVD (dense counts)", seconds));
+    // Both sides call LAPACK's dgesdd: the ratio is mostly the system OpenBLAS against the
+    // one SciPy's wheel bundles (newer kernels for newer CPUs), hence the looser target.
+    rows.push(Row::new("full thin SVD (dense counts)", seconds).target(2.0));
     Ok(())
 }
