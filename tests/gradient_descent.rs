@@ -1,5 +1,5 @@
 //! The lesson's gradient-descent NMF (`topicmod::gradient_descent`) against NumPy (fixtures
-//! from tests/fixtures/make_sgd.py), and the dense and sparse-aware back ends against each
+//! from tests/fixtures/make_gradient_descent.py), and the dense and sparse-aware back ends against each
 //! other.
 //!
 //! Needs the 20 Newsgroups archive: `TOPICMOD_DATA=path/to/20news-bydate.tar.gz`.
@@ -18,7 +18,7 @@ use topicmod::{Csr, Result};
 
 fn fixture() -> &'static Value {
     static FIX: OnceLock<Value> = OnceLock::new();
-    FIX.get_or_init(|| common::fixture_json("sgd/sgd.json.gz"))
+    FIX.get_or_init(|| common::fixture_json("gradient_descent/numpy_runs.json.gz"))
 }
 
 /// The lesson's TF-IDF matrix (sparse and dense) and vocabulary, built once per test binary.
