@@ -6,8 +6,8 @@
 //! - **Thresholds.** A kernel splits its work only when it is worth a thread start (tens
 //!   of microseconds). Each kind of work has its size limit here, in the unit the kernel
 //!   counts, so all of them can be read and tuned in one place.
-//! - **Runners.** [`run_jobs`] runs closures on scoped threads (the first on the caller);
-//!   [`map_chunks`] maps a slice in contiguous chunks of about equal weight.
+//! - **Runners.** `run_jobs` runs closures on scoped threads (the first on the caller);
+//!   `map_chunks` maps a slice in contiguous chunks of about equal weight.
 //!
 //! Splitting never changes a result: every kernel that splits either writes disjoint
 //! rows or adds partial sums in a grouping that does not depend on the thread count.
