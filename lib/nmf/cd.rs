@@ -20,11 +20,7 @@ fn cd_sweep(w: &mut Array2<f64>, hht: &Array2<f64>, xht: &Array2<f64>, perm: &[u
     let hht = hht.as_slice().expect("contiguous");
     let xht = xht.as_standard_layout();
     let xht = xht.as_slice().expect("contiguous");
-    with_const_k!(
-        k,
-        cd_sweep_fixed(w, hht, xht, perm),
-        cd_sweep_any(k, w, hht, xht, perm)
-    )
+    sweep_for_bench(k, w, hht, xht, perm, true)
 }
 
 /// One coordinate step on `W[i, t]`: the gradient `(W HHᵀ)[i, t] - (X Hᵀ)[i, t]` summed in
@@ -148,6 +144,30 @@ fn cd_rows_fixed<const K: usize>(
 /// Rows that [`cd_rows_fixed`] steps through together.
 const LANES: usize = 4;
 
+/// One sweep on row-major slices through the const-K kernel (`specialized`, what the
+/// solver uses) or the plain loop below; public only for `scripts/bench`'s kernels group,
+/// which sets the two side by side.
+#[doc(hidden)]
+pub fn sweep_for_bench(
+    k: usize,
+    w: &mut [f64],
+    hht: &[f64],
+    xht: &[f64],
+    perm: &[usize],
+    specialized: bool,
+) -> f64 {
+    if specialized {
+        with_const_k!(
+            k,
+            cd_sweep_fixed(w, hht, xht, perm),
+            cd_sweep_any(k, w, hht, xht, perm)
+        )
+    } else {
+        cd_sweep_any(k, w, hht, xht, perm)
+    }
+}
+
+/// The plain coordinate-descent sweep for any `k`: coordinate by coordinate, rows in order.
 fn cd_sweep_any(k: usize, w: &mut [f64], hht: &[f64], xht: &[f64], perm: &[usize]) -> f64 {
     let mut violation = 0.0;
     for &t in perm {
