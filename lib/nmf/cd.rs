@@ -5,7 +5,7 @@
 
 use ndarray::Array2;
 
-use super::Regularization;
+use super::SolverRun;
 use crate::linop::{gram, with_const_k, DataMatrix};
 use crate::rng::RandomState;
 use crate::threads::{run_jobs, threads_for, CD_SWEEP_MIN_WORK};
@@ -207,19 +207,21 @@ fn cd_update(
     cd_sweep(w, &hht, &xht, &perm)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn fit_coordinate_descent<A: DataMatrix + ?Sized>(
     x: &A,
     w: Array2<f64>,
     h: Array2<f64>,
-    tol: f64,
-    max_iter: usize,
-    reg: &Regularization,
-    update_h: bool,
-    verbose: bool,
+    run: &SolverRun,
     shuffle: bool,
     rng: &mut RandomState,
 ) -> (Array2<f64>, Array2<f64>, usize) {
+    let SolverRun {
+        max_iter,
+        tol,
+        ref reg,
+        update_h,
+        verbose,
+    } = *run;
     let mut w = w.as_standard_layout().into_owned();
     let mut ht = h.t().as_standard_layout().into_owned();
     let mut violation_init = 0.0;

@@ -280,7 +280,7 @@ impl MiniBatchNmf {
                     blocks.iter().map(CsrWithTranspose::serial).collect();
                 let batches: Vec<Batch<_>> =
                     pieces.iter().map(|x| Batch { x, dense: None }).collect();
-                self.run(x, None, &batches, &ranges, w, &mut online, beta)
+                self.run(x, None, (&batches, &ranges), w, &mut online, beta)
             }
             None => {
                 let dense = x.to_array();
@@ -297,7 +297,7 @@ impl MiniBatchNmf {
                     })
                     .collect();
                 let full = keep.then(|| dense.view());
-                self.run(&dense, full, &batches, &ranges, w, &mut online, beta)
+                self.run(&dense, full, (&batches, &ranges), w, &mut online, beta)
             }
         };
         let n_per_pass = ranges.len();
@@ -319,14 +319,13 @@ impl MiniBatchNmf {
         Ok(w)
     }
 
-    /// The fit's loop over the batches; returns `W` and the number of steps taken.
-    #[allow(clippy::too_many_arguments)]
+    /// The fit's loop over the batches (each with the range of rows of `X` it holds);
+    /// returns `W` and the number of steps taken.
     fn run<X: DataMatrix + ?Sized, B: DataMatrix>(
         &self,
         x: &X,
         dense_x: Option<ArrayView2<f64>>,
-        batches: &[Batch<B>],
-        ranges: &[Range<usize>],
+        (batches, ranges): (&[Batch<B>], &[Range<usize>]),
         mut w: Array2<f64>,
         online: &mut Online,
         beta: f64,
@@ -442,7 +441,7 @@ impl MiniBatchNmf {
         let w = match w {
             Some(w) => {
                 let (num, den) =
-                    mu_terms_w(x, xd, w, &online.h, beta, reg.l1_w, reg.l2_w, &mut cache);
+                    mu_terms_w(x, xd, w, &online.h, beta, (reg.l1_w, reg.l2_w), &mut cache);
                 mu_apply(w, num, &den, gamma);
                 w
             }
@@ -475,7 +474,7 @@ impl MiniBatchNmf {
             cost += reg.l2_h * sq(h);
         }
         cost /= rows as f64;
-        let (num, den) = mu_terms_h(x, xd, w, h, beta, reg.l1_h, reg.l2_h);
+        let (num, den) = mu_terms_h(x, xd, w, h, beta, (reg.l1_h, reg.l2_h));
         let moved = online.update(num.view(), den.view(), gamma, beta);
         (cost, moved)
     }
@@ -498,7 +497,7 @@ impl MiniBatchNmf {
         let mut w = Array2::from_elem((m, k), (x.mean_all() / k as f64).sqrt());
         let mut w_prev = w.clone();
         for _ in 0..max_iter {
-            let (num, den) = mu_terms_w(x, dense_x, &w, h, beta, reg.l1_w, reg.l2_w, cache);
+            let (num, den) = mu_terms_w(x, dense_x, &w, h, beta, (reg.l1_w, reg.l2_w), cache);
             mu_apply(&mut w, num, &den, gamma);
             let w_diff = relative_change(&w, &w_prev);
             if self.tol > 0.0 && w_diff <= self.tol {
@@ -639,10 +638,8 @@ impl Online {
         online_update(
             &mut self.h,
             self.ht.as_mut().map(|(t, g)| (t, g)),
-            &mut self.num,
-            &mut self.den,
-            num,
-            den,
+            (&mut self.num, &mut self.den),
+            (num, den),
             self.rho,
             gamma,
             beta <= 1.0,

@@ -30,14 +30,11 @@ pub(super) struct Moved {
 /// `num` and `den` may be in either memory order (the sparse path hands `num` over as the
 /// transpose of an `n x k` product). `A`, `B` and `H` are standard layout. When given, `ht`
 /// receives the new `Hᵀ` (`n x k`) and `HHᵀ` (`k x k`), both standard layout.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn online_update(
     h: &mut Array2<f64>,
     ht: Option<(&mut Array2<f64>, &mut Array2<f64>)>,
-    a: &mut Array2<f64>,
-    b: &mut Array2<f64>,
-    num: ArrayView2<f64>,
-    den: ArrayView2<f64>,
+    (a, b): (&mut Array2<f64>, &mut Array2<f64>),
+    (num, den): (ArrayView2<f64>, ArrayView2<f64>),
     rho: f64,
     gamma: f64,
     clip: bool,

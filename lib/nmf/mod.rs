@@ -397,34 +397,19 @@ impl Nmf {
         h: Array2<f64>,
         update_h: bool,
     ) -> Result<(Array2<f64>, Array2<f64>, usize)> {
-        let reg = Regularization::new(x.dims(), self.alpha_w, self.alpha_h, self.l1_ratio);
+        let run = SolverRun {
+            max_iter: self.max_iter,
+            tol: self.tol,
+            reg: Regularization::new(x.dims(), self.alpha_w, self.alpha_h, self.l1_ratio),
+            update_h,
+            verbose: self.verbose,
+        };
         Ok(match self.solver {
             Solver::Cd => {
                 let mut rng = check_random_state(self.random_state);
-                fit_coordinate_descent(
-                    x,
-                    w,
-                    h,
-                    self.tol,
-                    self.max_iter,
-                    &reg,
-                    update_h,
-                    self.verbose,
-                    self.shuffle,
-                    &mut rng,
-                )
+                fit_coordinate_descent(x, w, h, &run, self.shuffle, &mut rng)
             }
-            Solver::Mu => fit_multiplicative_update(
-                x,
-                w,
-                h,
-                self.beta_loss.beta(),
-                self.max_iter,
-                self.tol,
-                &reg,
-                update_h,
-                self.verbose,
-            ),
+            Solver::Mu => fit_multiplicative_update(x, w, h, self.beta_loss.beta(), &run),
         })
     }
 }
@@ -445,6 +430,16 @@ pub(crate) fn check_data<A: DataMatrix + ?Sized>(x: &A) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What both solvers take besides the data, the factors and their own options.
+pub(super) struct SolverRun {
+    pub(super) max_iter: usize,
+    pub(super) tol: f64,
+    pub(super) reg: Regularization,
+    /// `false` for `transform`: `H` stays fixed.
+    pub(super) update_h: bool,
+    pub(super) verbose: bool,
 }
 
 /// The penalty weights as the updates use them: scaled by the number of features `n`

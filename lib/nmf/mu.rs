@@ -4,7 +4,7 @@
 
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
-use super::{beta_divergence, Regularization, EPSILON};
+use super::{beta_divergence, SolverRun, EPSILON};
 use crate::linop::{gram, DataMatrix};
 
 /// `X ∘ (WH)^(β-2)` with scikit-learn's clipping, dense.
@@ -54,19 +54,17 @@ pub(crate) fn mm_gamma(beta: f64) -> f64 {
 pub(crate) type MuCache = Option<(Array2<f64>, Array2<f64>)>;
 
 /// Numerator and denominator of the multiplicative update of `W` (`W ← W ∘ (num/den)^γ`):
-/// `num = (X ∘ (WH)^(β-2)) Hᵀ`, `den = (WH)^(β-1) Hᵀ + l1 + l2 W` (`X Hᵀ` and `W HHᵀ` for
+/// `num = (X ∘ (WH)^(β-2)) Hᵀ`, `den = (WH)^(β-1) Hᵀ + l1 + l2 W` (`(l1, l2)` the penalties of `W`) (`X Hᵀ` and `W HHᵀ` for
 /// Frobenius), with zeros of `den` replaced by `EPSILON`. `dense_x` is `X` itself, needed
 /// when `β ≠ 2`; the caller empties `cache` (or fills it with `X Hᵀ` and `H Hᵀ`) whenever `X`
 /// or `H` changes.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn mu_terms_w<A: DataMatrix + ?Sized>(
     x: &A,
     dense_x: Option<ArrayView2<f64>>,
     w: &Array2<f64>,
     h: &Array2<f64>,
     beta: f64,
-    l1: f64,
-    l2: f64,
+    (l1, l2): (f64, f64),
     cache: &mut MuCache,
 ) -> (Array2<f64>, Array2<f64>) {
     let (numerator, mut denominator) = if let Some(xd) = dense_x {
@@ -113,8 +111,7 @@ pub(crate) fn mu_terms_h<A: DataMatrix + ?Sized>(
     w: &Array2<f64>,
     h: &Array2<f64>,
     beta: f64,
-    l1: f64,
-    l2: f64,
+    (l1, l2): (f64, f64),
 ) -> (Array2<f64>, Array2<f64>) {
     let (num, mut den) = if let Some(xd) = dense_x {
         let wh = w.dot(h);
@@ -151,18 +148,20 @@ pub(crate) fn mu_apply(
     *factor *= &num;
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
     x: &A,
     mut w: Array2<f64>,
     mut h: Array2<f64>,
     beta: f64,
-    max_iter: usize,
-    tol: f64,
-    reg: &Regularization,
-    update_h: bool,
-    verbose: bool,
+    run: &SolverRun,
 ) -> (Array2<f64>, Array2<f64>, usize) {
+    let SolverRun {
+        max_iter,
+        tol,
+        ref reg,
+        update_h,
+        verbose,
+    } = *run;
     let start = std::time::Instant::now();
     let gamma = mm_gamma(beta);
     let dense_x = if beta != 2.0 {
@@ -178,13 +177,13 @@ pub(super) fn fit_multiplicative_update<A: DataMatrix + ?Sized>(
     for it in 1..=max_iter {
         n_iter = it;
         let xd = dense_x.as_ref().map(|d| d.view());
-        let (num, den) = mu_terms_w(x, xd, &w, &h, beta, reg.l1_w, reg.l2_w, &mut cache);
+        let (num, den) = mu_terms_w(x, xd, &w, &h, beta, (reg.l1_w, reg.l2_w), &mut cache);
         mu_apply(&mut w, num, &den, gamma);
         if beta < 1.0 {
             w.mapv_inplace(|a| if a < f64::EPSILON { 0.0 } else { a });
         }
         if update_h {
-            let (num, den) = mu_terms_h(x, xd, &w, &h, beta, reg.l1_h, reg.l2_h);
+            let (num, den) = mu_terms_h(x, xd, &w, &h, beta, (reg.l1_h, reg.l2_h));
             mu_apply(&mut h, num, &den, gamma);
             cache = None;
             if beta <= 1.0 {
