@@ -34,8 +34,10 @@ use std::path::PathBuf;
 use ndarray::Array2;
 use serde_json::Value;
 use topicmod::nmf::{BetaLoss, Init, Nmf, Solver};
-use topicmod::text::{CountVectorizer, Df, Norm, StopWords, TfidfVectorizer};
 use topicmod::Csr;
+
+mod common;
+use common::vectorizer::Vectorizer;
 
 /// Relative tolerance on NMF's `W`, `H` and error.
 const NMF_RTOL: f64 = 1e-9;
@@ -303,66 +305,6 @@ fn nmf_case(case: &Value, worst: &mut Worst) -> Outcome {
 // Text
 // ---------------------------------------------------------------------------------------
 
-fn df(v: &Value) -> Df {
-    match v {
-        Value::Number(k) if k.is_u64() => Df::Count(k.as_u64().unwrap() as usize),
-        other => Df::Fraction(num(other)),
-    }
-}
-
-enum Vectorizer {
-    Count(CountVectorizer),
-    Tfidf(TfidfVectorizer),
-}
-
-/// The crate's vectorizer for scikit-learn's keyword arguments in `p`.
-fn vectorizer(p: &Value) -> Vectorizer {
-    let mut cv = CountVectorizer::new();
-    let mut tv = TfidfVectorizer::new();
-    macro_rules! both {
-        ($setter:ident, $arg:expr) => {{
-            cv = cv.$setter($arg);
-            tv = tv.$setter($arg);
-        }};
-    }
-    for (key, v) in p.as_object().unwrap() {
-        match key.as_str() {
-            "kind" => {}
-            "lowercase" => both!(lowercase, v.as_bool().unwrap()),
-            "stop_words" => both!(
-                stop_words,
-                match v {
-                    Value::Null => StopWords::None,
-                    Value::String(s) if s == "english" => StopWords::English,
-                    list => StopWords::Custom(strings(list)),
-                }
-            ),
-            "min_df" => both!(min_df, df(v)),
-            "max_df" => both!(max_df, df(v)),
-            "max_features" => both!(max_features, v.as_u64().map(|k| k as usize)),
-            "binary" => both!(binary, v.as_bool().unwrap()),
-            "vocabulary" => both!(fixed_vocabulary, strings(v)),
-            "norm" => {
-                tv = tv.norm(match v.as_str() {
-                    None => Norm::None,
-                    Some("l1") => Norm::L1,
-                    Some("l2") => Norm::L2,
-                    Some(other) => panic!("norm {other}"),
-                })
-            }
-            "use_idf" => tv = tv.use_idf(v.as_bool().unwrap()),
-            "smooth_idf" => tv = tv.smooth_idf(v.as_bool().unwrap()),
-            "sublinear_tf" => tv = tv.sublinear_tf(v.as_bool().unwrap()),
-            other => panic!("unknown vectorizer parameter {other}"),
-        }
-    }
-    match p["kind"].as_str() {
-        Some("count") => Vectorizer::Count(cv),
-        Some("tfidf") => Vectorizer::Tfidf(tv),
-        other => panic!("vectorizer kind {other:?}"),
-    }
-}
-
 /// What the crate produced: vocabulary, matrix, idf.
 struct TextOutput {
     vocab: Vec<String>,
@@ -375,7 +317,7 @@ fn vectorize(
     fit_docs: &[String],
     transform_docs: Option<&[String]>,
 ) -> topicmod::Result<TextOutput> {
-    match vectorizer(p) {
+    match Vectorizer::from_params(p) {
         Vectorizer::Count(mut v) => {
             let x = match transform_docs {
                 None => v.fit_transform(fit_docs)?,

@@ -1,4 +1,4 @@
-//! The vectorizer cases of tests/fixtures/make_text.py: a `CountVectorizer` or
+//! The vectorizer cases of tests/fixtures/make_text.py and tests/differential/cases.py: a `CountVectorizer` or
 //! `TfidfVectorizer` built from a case's parameters, and the comparison of its output with
 //! scikit-learn's.
 
@@ -8,11 +8,13 @@ use topicmod::Csr;
 
 use super::{f64s_or_reprs, strings, usizes};
 
+/// `min_df` / `max_df`: an integer is a document count, a float (or a float written as
+/// its Python repr, as the differential cases store them) a fraction of the documents.
 pub fn df(v: &Value) -> Df {
-    if v.is_u64() {
-        Df::Count(v.as_u64().unwrap() as usize)
-    } else {
-        Df::Fraction(v.as_f64().unwrap())
+    match v {
+        Value::Number(k) if k.is_u64() => Df::Count(k.as_u64().unwrap() as usize),
+        Value::String(s) => Df::Fraction(s.parse().unwrap_or_else(|_| panic!("not a float: {s}"))),
+        other => Df::Fraction(other.as_f64().unwrap()),
     }
 }
 
