@@ -477,15 +477,21 @@ pub fn positive_random_init(
     d: usize,
     seed: u32,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
+    check_init_dims(m, n, d)?;
+    let mut rng = RandomState::new(seed);
+    let w = Array2::from_shape_simple_fn((m, d), || rng.normal(0.0, 0.01).abs());
+    let h = Array2::from_shape_simple_fn((d, n), || rng.normal(0.0, 0.01).abs());
+    Ok((w, h))
+}
+
+/// The sizes of a random start (`m x d` and `d x n`) must all be at least 1.
+pub(crate) fn check_init_dims(m: usize, n: usize, d: usize) -> Result<()> {
     for (name, v) in [("m", m), ("n", n), ("d", d)] {
         if v == 0 {
             return Err(Error::param(name, "must be at least 1"));
         }
     }
-    let mut rng = RandomState::new(seed);
-    let w = Array2::from_shape_simple_fn((m, d), || rng.normal(0.0, 0.01).abs());
-    let h = Array2::from_shape_simple_fn((d, n), || rng.normal(0.0, 0.01).abs());
-    Ok((w, h))
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

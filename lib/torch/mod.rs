@@ -35,7 +35,6 @@ use tch::{Device, Kind, Tensor};
 
 pub use crate::gradient_descent::{GdParams, Report};
 use crate::linop::Csr;
-use crate::rng::RandomState;
 use crate::{Error, Result};
 
 mod cuda;
@@ -404,9 +403,9 @@ pub fn report_t<M: GdTensor + ?Sized>(m: &M, w: &Tensor, h: &Tensor) -> Result<R
 /// The lesson's starting point: `W = |N(0, 0.01)|` (m x d) then `H = |N(0, 0.01)|` (d x n),
 /// float32 on `device`.
 ///
-/// The numbers come from our NumPy-compatible [`RandomState`]`(seed)`, drawn in C order,
-/// `W` first: exactly `np.abs(rs.normal(0, 0.01, (m, d)))` then the same for `(d, n)`,
-/// cast to float32. So PyTorch can start from the very same matrices (the test fixture
+/// The numbers are [`positive_random_init`](crate::gradient_descent::positive_random_init)'s:
+/// our NumPy-compatible `RandomState(seed)`, drawn in C order, `W` first, exactly
+/// `np.abs(rs.normal(0, 0.01, (m, d)))` then the same for `(d, n)`, cast to float32. So PyTorch can start from the very same matrices (the test fixture
 /// does); `tch::manual_seed` + `randn` would not match PyTorch's CPU generator bit for
 /// bit across versions and devices.
 pub fn positive_random_init_t(
@@ -416,24 +415,11 @@ pub fn positive_random_init_t(
     seed: u32,
     device: Device,
 ) -> Result<(Tensor, Tensor)> {
-    if m == 0 || n == 0 || d == 0 {
-        return Err(Error::param(
-            "m, n, d",
-            format!("must all be positive, got {m}, {n}, {d}"),
-        ));
-    }
-    let mut rs = RandomState::new(seed);
-    let mut draw = |r: usize, c: usize| -> Result<Tensor> {
-        let v: Vec<f32> = (0..r * c)
-            .map(|_| rs.normal(0.0, 0.01).abs() as f32)
-            .collect();
-        Ok(Tensor::f_from_slice(&v)?
-            .f_view([dim_i64(r, "rows")?, dim_i64(c, "columns")?])?
-            .f_to_device(device)?)
-    };
-    let w = draw(m, d)?;
-    let h = draw(d, n)?;
-    Ok((w, h))
+    let (w, h) = crate::gradient_descent::positive_random_init(m, n, d, seed)?;
+    Ok((
+        array_to_tensor_f32(&w, device)?,
+        array_to_tensor_f32(&h, device)?,
+    ))
 }
 
 /// Like [`positive_random_init_t`] but with libtorch's own generator:
@@ -445,12 +431,7 @@ pub fn randn_init_t(
     seed: i64,
     device: Device,
 ) -> Result<(Tensor, Tensor)> {
-    if m == 0 || n == 0 || d == 0 {
-        return Err(Error::param(
-            "m, n, d",
-            format!("must all be positive, got {m}, {n}, {d}"),
-        ));
-    }
+    crate::gradient_descent::check_init_dims(m, n, d)?;
     tch::manual_seed(seed);
     let (m, n, d) = (dim_i64(m, "m")?, dim_i64(n, "n")?, dim_i64(d, "d")?);
     let w = Tensor::f_randn([m, d], (Kind::Float, device))?
