@@ -16,9 +16,6 @@
 pub(crate) const SPARSE_PRODUCT_MIN_WORK: usize = 1 << 17;
 /// Multiply-adds (`rows * k * k`) below which a Gram matrix `AᵀA` stays on one thread.
 pub(crate) const GRAM_MIN_WORK: usize = 1 << 17;
-/// Coordinate steps times `k` (`rows * k * k`) below which a coordinate-descent sweep of
-/// NMF stays on one thread.
-pub(crate) const CD_SWEEP_MIN_WORK: usize = 1 << 16;
 /// Entries (`rows * cols`) below which an elementwise pass over a dense matrix stays on one thread.
 pub(crate) const DENSE_PASS_MIN_WORK: usize = 1 << 20;
 /// Bytes of text below which tokenizing and counting stay on one thread.

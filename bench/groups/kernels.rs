@@ -6,7 +6,6 @@
 use ndarray::{Array2, ShapeBuilder};
 use ndarray_linalg::FactorizeInto;
 use topicmod::linop::{csr_dot_dense, csr_t_dot_dense, gram};
-use topicmod::nmf::sweep_for_bench;
 use topicmod::randomized::lu_normalize;
 use topicmod::rng::RandomState;
 use topicmod::svd::transposed_copy;
@@ -132,33 +131,6 @@ pub fn run(ctx: &mut Ctx, rows: &mut Vec<Row>) -> Result<()> {
             format!("gram AᵀA of {n} x {k}"),
             ours,
             "library: ndarray a.t().dot(&a) (BLAS dgemm)",
-            lib,
-        ));
-    }
-    // (f) NMF's coordinate-descent sweep over W (2034 x k) with the const-K kernel (rows
-    // in lock-step lanes, threaded) against the plain loop for any k. No library has this
-    // routine, so the plain loop is the reference the specialization must beat.
-    for k in [5usize, 10] {
-        let h = rng.standard_normal_matrix(k, n).mapv(f64::abs);
-        let w0 = rng.standard_normal_matrix(m, k).mapv(f64::abs);
-        let hht = h.dot(&h.t());
-        let xht = csr_dot_dense(&counts, &h.t());
-        let (hht, xht) = (hht.as_standard_layout(), xht.as_standard_layout());
-        let (hs, xs) = (
-            hht.as_slice().expect("contiguous"),
-            xht.as_slice().expect("contiguous"),
-        );
-        let perm: Vec<usize> = (0..k).collect();
-        let sweep = |specialized: bool| {
-            let mut w = w0.as_standard_layout().into_owned();
-            let ws = w.as_slice_mut().expect("contiguous");
-            std::hint::black_box(sweep_for_bench(k, ws, hs, xs, &perm, specialized));
-        };
-        let (ours, lib) = median_pair(|| sweep(true), || sweep(false));
-        rows.push(Row::against(
-            format!("NMF CD sweep of W {m} x {k}"),
-            ours,
-            "plain loop for any k (no library routine)",
             lib,
         ));
     }

@@ -23,7 +23,6 @@ macro_rules! with_const_k {
         }
     };
 }
-pub(crate) use with_const_k;
 
 /// `A X` (see `linop::csr_dot_dense`) in `parts` row blocks (`None`: as many as the product
 /// is worth, see `threads::threads_for`).

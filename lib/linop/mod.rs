@@ -17,7 +17,7 @@ mod blas;
 mod kernels;
 
 pub(crate) use blas::SingleThreadedBlas;
-pub(crate) use kernels::{gram_upper_add, mirror_upper, with_const_k};
+pub(crate) use kernels::{gram_upper_add, mirror_upper};
 
 /// Sparse matrix type used throughout the crate (compressed sparse rows, `f64`).
 pub type Csr = CsMat<f64>;

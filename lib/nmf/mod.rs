@@ -49,8 +49,6 @@ mod minibatch_kernels;
 mod mu;
 
 use cd::fit_coordinate_descent;
-#[doc(hidden)]
-pub use cd::sweep_for_bench;
 use init::check_init;
 pub use init::initialize;
 pub use minibatch::MiniBatchNmf;
