@@ -52,6 +52,8 @@ use cd::fit_coordinate_descent;
 use init::check_init;
 pub use init::initialize;
 pub use minibatch::MiniBatchNmf;
+#[doc(hidden)]
+pub use minibatch_kernels::online_update_for_bench;
 use mu::fit_multiplicative_update;
 
 /// scikit-learn's small constant for the β-divergence updates (`float32` machine epsilon).
