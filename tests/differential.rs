@@ -38,6 +38,7 @@ use topicmod::Csr;
 
 mod common;
 use common::vectorizer::Vectorizer;
+use common::{f64s_or_reprs, strings, usizes};
 
 /// Relative tolerance on NMF's `W`, `H` and error.
 const NMF_RTOL: f64 = 1e-9;
@@ -115,30 +116,6 @@ fn num(v: &Value) -> f64 {
     }
 }
 
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array of numbers")
-        .iter()
-        .map(num)
-        .collect()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array of integers")
-        .iter()
-        .map(|x| x.as_u64().expect("integer") as usize)
-        .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array of strings")
-        .iter()
-        .map(|s| s.as_str().expect("string").to_string())
-        .collect()
-}
-
 /// `max |a - b| / max |b|` (or `max |a|` when `b` is all zeros); `inf` on a length or
 /// NaN difference.
 fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -208,7 +185,7 @@ fn nmf_case(case: &Value, worst: &mut Worst) -> Outcome {
         (m, n),
         usizes(&case["X"]["indptr"]),
         usizes(&case["X"]["indices"]),
-        nums(&case["X"]["data"]),
+        f64s_or_reprs(&case["X"]["data"]),
     );
     let dense: Array2<f64> = x.to_dense();
     let loss_scale = match case["params"]["beta_loss"].as_str() {
@@ -239,11 +216,11 @@ fn nmf_case(case: &Value, worst: &mut Worst) -> Outcome {
 
     let dw = rel_diff(
         &w.iter().copied().collect::<Vec<_>>(),
-        &nums(&expected["W"]),
+        &f64s_or_reprs(&expected["W"]),
     );
     let dh = rel_diff(
         &h.iter().copied().collect::<Vec<_>>(),
-        &nums(&expected["H"]),
+        &f64s_or_reprs(&expected["H"]),
     );
     let their_err = num(&expected["err"]);
     // scikit-learn's `2 D` before its square root: where a sparse Frobenius loss rounds
@@ -375,7 +352,7 @@ fn text_difference(
             expected["indices"]
         ));
     }
-    let data = nums(&expected["data"]);
+    let data = f64s_or_reprs(&expected["data"]);
     for (k, (&a, &b)) in x.data().iter().zip(&data).enumerate() {
         let bad = if tfidf && a != b {
             let d = (a - b).abs() / b.abs();
@@ -391,7 +368,7 @@ fn text_difference(
     match (&ours.idf, &expected["idf"]) {
         (None, Value::Null) => None,
         (Some(a), b @ Value::Array(_)) => {
-            let b = nums(b);
+            let b = f64s_or_reprs(b);
             if a.len() != b.len() {
                 return Some(format!("idf length {} vs {}", a.len(), b.len()));
             }
