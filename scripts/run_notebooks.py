@@ -8,6 +8,10 @@ nbclient with the kernel's working directory set to notebooks/ (so that
 in the output folder's mathjax/, so the pages read well offline) into the output
 folder. The committed notebooks are only rewritten with --in-place.
 
+With --practice it runs instead the practice editions (notebooks/practice/) that hold
+exercises: there every exercise's check cell must answer the skeleton with "✗ not yet: ...",
+while in the lesson notebooks every check cell must say ✓.
+
 The last line printed is `notebooks: N passed, M failed`; the exit status is
 non-zero when any notebook failed.
 """
@@ -71,6 +75,38 @@ def unexpected_stderr(nb) -> list[tuple[int, str]]:
                     if not BENIGN_STDERR.match(line):
                         bad.append((i, line))
     return bad
+
+
+CHECK_PASSED = "✓"
+CHECK_FAILED = "✗ not yet:"
+
+
+def cell_text(cell) -> str:
+    """Everything a code cell showed: its streams and the text and HTML of its displays."""
+    parts = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream":
+            parts.append(o.get("text", ""))
+        for mime in ("text/plain", "text/html"):
+            parts.append("".join(o.get("data", {}).get(mime, "")))
+    return "".join(parts)
+
+
+def exercise_check_problems(nb) -> list[str]:
+    """The exercises' check cells (tag `check`) must say ✓ in the full edition, where the
+    answers are in place. In the practice edition, where skeletons stand for the answers,
+    each must say what is wrong ("✗ not yet: ..."): so every check is seen to give feedback."""
+    practice = nb.metadata.get("topicmod", {}).get("edition") == "practice"
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "check" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        text = cell_text(cell)
+        if practice and CHECK_FAILED not in text:
+            problems.append(f"check cell {i} gave no '{CHECK_FAILED}' feedback on the practice skeleton")
+        if not practice and (CHECK_PASSED not in text or CHECK_FAILED in text):
+            problems.append(f"check cell {i} did not pass on the full edition's answer: {text.strip()[:300]!r}")
+    return problems
 
 
 def cell_seconds(nb) -> list[tuple[int, float]]:
@@ -157,6 +193,9 @@ def run_one(src: Path, args) -> bool:
         for i, line in unexpected_stderr(nb):
             ok = False
             print(f"FAILED {src.name}: cell {i} printed to stderr (an error returned by `?`?): {line}", flush=True)
+        for p in exercise_check_problems(nb):
+            ok = False
+            print(f"FAILED {src.name}: {p}", flush=True)
 
     outputs = []
     if args.in_place and ok:
@@ -188,6 +227,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, help="folder for the executed copies")
     ap.add_argument("--html", action="store_true", help="also export HTML pages (with a local MathJax) and check their charts and formulas")
     ap.add_argument("--in-place", action="store_true", help="rewrite the given notebooks with fresh outputs")
+    ap.add_argument("--practice", action="store_true",
+                    help="run the practice editions (notebooks/practice/) that hold exercises, instead of the lesson")
     ap.add_argument("--timings", action="store_true", help="print per-cell timing figures for each notebook")
     ap.add_argument("--kernel", default=KERNEL, help=f"kernel name (default {KERNEL})")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S, help=f"seconds per cell (default {TIMEOUT_S})")
@@ -196,7 +237,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.out:
         args.out = args.out.resolve()
-    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.notebooks:
+        paths = [p.resolve() for p in args.notebooks]
+    elif args.practice:
+        paths = [p for p in sorted((ROOT / "notebooks" / "practice").glob("*.ipynb"))
+                 if any("check" in c.get("metadata", {}).get("tags", [])
+                        for c in nbformat.read(str(p), as_version=4).cells)]
+    else:
+        paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         print("no notebooks found")
         print("notebooks: 0 passed, 0 failed")

@@ -10,7 +10,8 @@ outputs), except TEMPLATE.ipynb, and writes into OUT (default build/site/):
   teaches (the notebook's `topicmod.summary` metadata, else its first sentence), how long
   its cells took to run when it was executed, and whether it runs on the CPU or can use a
   GPU (`topicmod.device`); plus the practice edition, linked where it exists
-  (DIR/practice/NN-*.ipynb becomes practice/NN-*.html);
+  (DIR/practice/NN-*.ipynb, or notebooks/practice/ when DIR has none, becomes
+  practice/NN-*.html);
 - one page per notebook (the nbconvert HTML export) with links to the previous and next
   notebook and back to the outline, at the top and at the bottom;
 - mathjax/: the local copy of MathJax the pages typeset their formulas with.
@@ -120,9 +121,12 @@ def index_html(pages: list[Page], practice: dict[str, Page], source: str) -> str
             f"<td>{html.escape(p.summary)}</td><td class=\"num\">{fmt_seconds(p.seconds)}</td>"
             f"<td>{html.escape(p.device)}</td><td>{pr_cell}</td></tr>")
     if practice:
-        practice_note = ("<p>The <b>practice edition</b> holds the same notebooks with the answers "
-                         "and outputs taken out: try each step yourself, then compare with the "
-                         "lesson page.</p>")
+        practice_note = ("<p>The <b>practice edition</b> holds the same notebooks without outputs, "
+                         "with the exercises' answers and some explanations left for you to work "
+                         "out. Each exercise ends in a check cell that says whether your answer is "
+                         "right and, if not, what is wrong. Download it from "
+                         "<code>notebooks/practice/</code>, run it cell by cell, then compare with "
+                         "the lesson page.</p>")
     else:
         practice_note = ("<p>The <b>practice edition</b> (the same notebooks with the answers taken "
                          "out, for working through on your own) is not published yet; it will be "
@@ -172,7 +176,12 @@ def build(src_dir: Path, out: Path) -> list[str]:
     if not paths:
         return [f"no executed notebooks in {src_dir}"]
     pages = [Page(p) for p in paths]
-    practice = {p.stem: Page(p) for p in sorted((src_dir / PRACTICE_DIR).glob("*.ipynb"))}
+    # The practice edition has no outputs, so executed copies (--from) may leave it out:
+    # then the committed one is used.
+    practice_dir = src_dir / PRACTICE_DIR
+    if not practice_dir.is_dir():
+        practice_dir = ROOT / "notebooks" / PRACTICE_DIR
+    practice = {p.stem: Page(p) for p in sorted(practice_dir.glob("*.ipynb")) if p.name not in SKIP}
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
