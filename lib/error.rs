@@ -87,6 +87,11 @@ pub enum Error {
     /// Rendering a chart failed.
     #[error("plot error: {0}")]
     Plot(String),
+
+    /// A notebook exercise's answer did not pass its check (see [`crate::exercise`]); the
+    /// message says what is wrong.
+    #[error("not yet: {0}")]
+    WrongAnswer(String),
 }
 
 /// `Result` with the crate's [`Error`].

@@ -23,6 +23,7 @@
 //! | [`threads`] | the one thread policy: thread count, when work is split, scoped runners |
 //! | [`rng`] | NumPy-compatible `RandomState` |
 //! | [`plot`] | inline SVG charts for the notebooks |
+//! | [`exercise`] | answer checks for the notebooks' exercises |
 //! | `torch` | tensors, manual-gradient and autograd NMF with `tch` (feature `torch`) |
 
 /// The crate's one way to write builder setters: inside an `impl` block, each entry
@@ -52,6 +53,7 @@ macro_rules! field_setters {
 
 pub mod corpus;
 pub mod error;
+pub mod exercise;
 pub mod gradient_descent;
 pub mod linop;
 pub mod metrics;

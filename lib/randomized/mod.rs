@@ -335,8 +335,48 @@ pub fn randomized_svd<A: LinearOperator + ?Sized>(
     RandomizedSvd::new(k).random_state(random_state).fit(a)
 }
 
+/// The smallest dimension `k` to which a random projection can take `n_samples` points while
+/// every pairwise squared distance stays within a factor `1 ± eps`, by the
+/// Johnson-Lindenstrauss lemma as Dasgupta and Gupta prove it (scikit-learn's
+/// `johnson_lindenstrauss_min_dim`):
+///
+/// `k ≥ 4 ln(N) / (eps²/2 − eps³/3)`, about `8 ln(N) / eps²` for small `eps`,
+///
+/// rounded down as scikit-learn does. It depends on the number of points, not on their
+/// dimension. `eps` must lie strictly between 0 and 1 and `n_samples` must be positive.
+///
+/// ```
+/// use topicmod::randomized::johnson_lindenstrauss_min_dim;
+/// assert_eq!(johnson_lindenstrauss_min_dim(1_000_000, 0.5).unwrap(), 663);
+/// assert_eq!(johnson_lindenstrauss_min_dim(2034, 0.1).unwrap(), 6529);
+/// assert!(johnson_lindenstrauss_min_dim(2034, 1.0).is_err());
+/// ```
+pub fn johnson_lindenstrauss_min_dim(n_samples: usize, eps: f64) -> Result<usize> {
+    if !(eps > 0.0 && eps < 1.0) {
+        return Err(Error::param("eps", format!("must lie strictly between 0 and 1, got {eps}")));
+    }
+    if n_samples == 0 {
+        return Err(Error::param("n_samples", "must be positive"));
+    }
+    let denominator = eps * eps / 2.0 - eps * eps * eps / 3.0;
+    Ok((4.0 * (n_samples as f64).ln() / denominator) as usize)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn jl_min_dim_matches_scikit_learn() {
+        // scikit-learn 1.9.1: johnson_lindenstrauss_min_dim(n_samples, eps=eps).
+        for (n, eps, k) in [(2034, 0.1, 6529), (2034, 0.5, 365), (1_000_000, 0.1, 11841), (2, 0.9, 17), (2034, 0.3, 846), (11314, 0.2, 2153)] {
+            assert_eq!(johnson_lindenstrauss_min_dim(n, eps).unwrap(), k, "n = {n}, eps = {eps}");
+        }
+        assert_eq!(johnson_lindenstrauss_min_dim(1, 0.5).unwrap(), 0);
+        assert!(johnson_lindenstrauss_min_dim(0, 0.5).is_err());
+        for eps in [0.0, -0.1, 1.0, f64::NAN] {
+            assert!(johnson_lindenstrauss_min_dim(10, eps).is_err(), "eps = {eps}");
+        }
+    }
     use super::*;
     use ndarray::array;
 
