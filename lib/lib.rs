@@ -14,7 +14,7 @@
 //! | [`text`] | `CountVectorizer`, `TfidfVectorizer`, `HashingVectorizer` |
 //! | [`topics`] | `show_topics` |
 //! | [`metrics`] | scores against true labels (purity, NMI, ARI) and topic coherence (NPMI) |
-//! | [`svd`] | thin SVD and the lesson's checks (reconstruction, orthonormality, `allclose`) |
+//! | [`svd`] | thin SVD (and the full one) and the lesson's checks (reconstruction, orthonormality, `allclose`) |
 //! | [`randomized`] | randomized range finder and randomized SVD |
 //! | [`nmf`] | the scikit-learn-style `Nmf` and `MiniBatchNmf` estimators |
 //! | [`gradient_descent`] | the lesson's gradient-descent NMF (full batch), dense and sparse-aware |

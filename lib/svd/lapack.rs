@@ -1,12 +1,12 @@
-//! The LAPACK routes behind [`super::svd`]: `dgesdd` on a column-major copy, and the wide
-//! route that takes `dgesdd`'s LQ step as a QR of `Aᵀ` (`dgeqrf`/`dorgqr` called directly,
-//! with LAPACK's workspace query).
+//! The LAPACK routes behind [`super::svd`] and [`super::svd_full`]: `dgesdd` on a
+//! column-major copy (thin or full), and the wide route that takes `dgesdd`'s LQ step as a
+//! QR of `Aᵀ` (`dgeqrf`/`dorgqr` called directly, with LAPACK's workspace query).
 
 use ndarray::{Array1, Array2};
 use ndarray_linalg::{JobSvd, SVDDCInto};
 
 use super::transpose::transposed_copy;
-use super::Svd;
+use super::{FullSvd, Svd};
 use crate::{Error, Result};
 
 /// `dgesdd` on a column-major copy of `a` (non-empty).
@@ -16,6 +16,15 @@ pub(super) fn gesdd_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
     // U and Vᵀ stay in LAPACK's column-major layout (as SciPy returns them), here and in
     // `wide_svd`: a row-major copy of the lesson's 2034 x 26576 Vᵀ took about 0.4 s.
     Ok(Svd { u, s, vt })
+}
+
+/// `dgesdd` with `JOBZ = 'A'` on a column-major copy of `a` (non-empty): `U` is `m x m`,
+/// `Vᵀ` is `n x n`, both column-major.
+pub(super) fn gesdd_full_svd(a: ndarray::ArrayView2<f64>) -> Result<FullSvd> {
+    match transposed_copy(a)?.reversed_axes().svddc_into(JobSvd::All)? {
+        (Some(u), s, Some(vt)) => Ok(FullSvd { u, s, vt }),
+        _ => Err(Error::Linalg("dgesdd returned no singular vectors".into())),
+    }
 }
 
 /// Thin SVD of a wide `m x n` matrix (`n >= 11 m / 6`) the way `dgesdd` does it, with its

@@ -7,6 +7,8 @@
 //! entries and `V^T` is `k x n`. The rows of `V^T` are orthonormal directions in term
 //! space (the lesson reads them as topics), the columns of `U` say how much of each
 //! topic every document holds, and `s` says how important each topic is overall.
+//! [`svd_full`] keeps the square factors instead (`U` is `m x m`, `V^T` is `n x n`), as
+//! NumPy's `full_matrices=True` does.
 //!
 //! [`svd`] follows LAPACK's divide-and-conquer driver (`dgesdd`), as
 //! `scipy.linalg.svd(a, full_matrices=False)` does, so the singular vectors come out
@@ -33,7 +35,7 @@ mod transpose;
 use crate::{Error, Result};
 use ndarray::{s, Array1, Array2, ArrayBase, Axis, Data, Dimension, Ix2, Zip};
 
-use lapack::{gesdd_svd, wide_svd};
+use lapack::{gesdd_full_svd, gesdd_svd, wide_svd};
 
 /// The transposed copy kernel, for `scripts/bench`'s kernel rows (not the lesson's API).
 #[doc(hidden)]
@@ -115,6 +117,43 @@ impl Svd {
     }
 }
 
+/// A full SVD: `u` is `m x m`, `s` has the `k = min(m, n)` singular values in decreasing
+/// order, `vt` is `n x n`, and `A = U Σ Vᵀ` with `Σ` the `m x n` matrix that holds `s` on
+/// its diagonal and zeros elsewhere.
+///
+/// `U` and `V` are square and orthogonal. Their first `k` columns are the thin SVD's; the
+/// others complete orthonormal bases of the whole spaces and meet only zeros of `Σ`, so
+/// they never change the product (for a wide matrix, the last `n - k` rows of `Vᵀ` span
+/// the null space of `A`).
+#[derive(Clone, Debug)]
+pub struct FullSvd {
+    pub u: Array2<f64>,
+    pub s: Array1<f64>,
+    pub vt: Array2<f64>,
+}
+
+impl FullSvd {
+    /// The thin SVD inside this one: the first `k` columns of `U` and rows of `Vᵀ`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let a = array![[3.0, 0.0, 0.0], [0.0, 0.0, 2.0]];
+    /// let f = topicmod::svd::svd_full(&a).unwrap();
+    /// assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((2, 2), 2, (3, 3)));
+    /// let thin = f.thin();
+    /// assert_eq!(thin.vt.dim(), (2, 3));
+    /// assert!(topicmod::svd::allclose(&thin.reconstruct(), &a, 1e-12, 1e-12));
+    /// ```
+    pub fn thin(&self) -> Svd {
+        let k = self.s.len();
+        Svd {
+            u: self.u.slice(s![.., ..k]).to_owned(),
+            s: self.s.clone(),
+            vt: self.vt.slice(s![..k, ..]).to_owned(),
+        }
+    }
+}
+
 /// Thin SVD of `a` (`m x n`) through LAPACK's `dgesdd`, with `k = min(m, n)` components.
 ///
 /// Returns `U` (`m x k`, orthonormal columns), `s` (`k` values, decreasing, `>= 0`) and
@@ -140,6 +179,42 @@ pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
         gesdd_svd(a.view())
     }
 }
+
+/// Full SVD of `a` (`m x n`) through LAPACK's `dgesdd`: `U` is `m x m`, `Vᵀ` is `n x n`
+/// (SciPy's and NumPy's `full_matrices=True`, NumPy's default).
+///
+/// The singular values are the thin SVD's ([`svd`]); what is extra is the rest of the
+/// square factors. For a wide matrix that is costly: the `n x n` `Vᵀ` has `n²` entries
+/// where the thin one has `m n`, and LAPACK must build all of them (for the lesson's
+/// 2034 x 26576 matrix, 706 million numbers, 5.6 GB, against 54 million). Same errors as
+/// [`svd`]: [`Error::InvalidInput`] for an empty matrix or NaN/infinite entries,
+/// [`Error::Linalg`] if LAPACK fails. `U` and `Vᵀ` come in column-major layout.
+///
+/// ```
+/// use ndarray::array;
+/// use topicmod::svd::{is_orthonormal_rows, svd, svd_full};
+/// let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// let f = svd_full(&a).unwrap();
+/// assert_eq!(f.vt.dim(), (3, 3));
+/// assert!(is_orthonormal_rows(&f.vt, 1e-12));
+/// // the third row of Vᵀ is orthogonal to both rows of A: A v₃ = 0
+/// assert!(a.dot(&f.vt.row(2)).iter().all(|x| x.abs() < 1e-12));
+/// assert!(topicmod::svd::allclose(&f.s, &svd(&a).unwrap().s, 1e-12, 1e-12));
+/// ```
+pub fn svd_full<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<FullSvd> {
+    svd_full_view(a.view())
+}
+
+fn svd_full_view(a: ndarray::ArrayView2<f64>) -> Result<FullSvd> {
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Err(Error::InvalidInput(format!(
+            "cannot take the SVD of an empty {m} x {n} matrix"
+        )));
+    }
+    gesdd_full_svd(a)
+}
+
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
 ///
 /// Computed a block of rows at a time, so no second `m x n` matrix is held in memory.
@@ -343,6 +418,48 @@ mod tests {
         let mut bad = rs.standard_normal_matrix(3, 9);
         bad[[2, 8]] = f64::NAN;
         assert!(matches!(svd(&bad), Err(Error::InvalidInput(_))));
+    }
+
+    #[test]
+    fn full_svd_has_square_orthogonal_factors() {
+        let mut rs = RandomState::new(5);
+        for (m, n) in [(5, 3), (3, 5), (4, 4), (1, 6), (6, 1), (20, 70)] {
+            let mut a = rs.standard_normal_matrix(m, n);
+            if m >= 20 {
+                // rank-deficient: a repeated row, so one singular value is (numerically) 0
+                let row = a.row(0).to_owned();
+                a.row_mut(1).assign(&row);
+            }
+            let f = svd_full(&a).unwrap();
+            let k = m.min(n);
+            assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((m, m), k, (n, n)));
+            // square and orthogonal: orthonormal columns and rows alike
+            for q in [&f.u, &f.vt] {
+                assert!(is_orthonormal_columns(q, 1e-13) && is_orthonormal_rows(q, 1e-13));
+            }
+            let thin = svd(&a).unwrap();
+            let scale = thin.s[0];
+            assert!(allclose(&f.s, &thin.s, 1e-12, 1e-13 * scale), "{m} x {n}");
+            assert!(reconstruction_error(&a, &f.thin()).unwrap() < 1e-12 * scale * (n as f64));
+            // the rows of Vᵀ beyond the k-th (and the columns of U beyond it) meet only
+            // zeros of Σ: A maps them to zero
+            if n > k {
+                let rest = a.dot(&f.vt.slice(s![k.., ..]).t());
+                assert!(rest.iter().all(|x| x.abs() < 1e-12 * scale), "{m} x {n}");
+            }
+            if m > k {
+                let rest = a.t().dot(&f.u.slice(s![.., k..]));
+                assert!(rest.iter().all(|x| x.abs() < 1e-12 * scale), "{m} x {n}");
+            }
+        }
+        assert!(matches!(
+            svd_full(&Array2::<f64>::zeros((0, 3))),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            svd_full(&array![[1.0, f64::NAN], [0.0, 1.0]]),
+            Err(Error::InvalidInput(_))
+        ));
     }
 
     #[test]
