@@ -228,7 +228,7 @@ pub fn check_jl_min_dim(n_samples: usize, eps: f64, answer: usize) -> Result<Fee
              check the logarithm (natural) and the denominator"
         )));
     }
-    Ok(passed(format!("{answer} dimensions keep every distance among {n_samples} points within 1 ± {eps}")))
+    Ok(passed(format!("{answer} dimensions keep every squared distance among {n_samples} points within a factor 1 ± {eps}")))
 }
 
 #[cfg(test)]

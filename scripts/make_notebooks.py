@@ -192,7 +192,9 @@ def notebook(cells, name, site_meta, extra_meta):
 
 
 def serialize(nb):
-    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    # Sorted keys, as nbformat writes them, so that executing a notebook in place and
+    # regenerating it give the same file.
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write(target, nb):
