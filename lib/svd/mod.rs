@@ -167,12 +167,7 @@ impl FullSvd {
 /// route with its first step, the LQ factorization, computed as a QR factorization of
 /// `Aᵀ` (see `lapack::wide_svd`): the same signs as `dgesdd`, values equal to rounding.
 pub fn svd<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<Svd> {
-    let (m, n) = a.dim();
-    if m == 0 || n == 0 {
-        return Err(Error::InvalidInput(format!(
-            "cannot take the SVD of an empty {m} x {n} matrix"
-        )));
-    }
+    let (m, n) = check_not_empty(a.dim())?;
     if m < n && n >= m * 11 / 6 {
         wide_svd(a.view())
     } else {
@@ -206,13 +201,18 @@ pub fn svd_full<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Result<FullSvd> {
 }
 
 fn svd_full_view(a: ndarray::ArrayView2<f64>) -> Result<FullSvd> {
-    let (m, n) = a.dim();
+    check_not_empty(a.dim())?;
+    gesdd_full_svd(a)
+}
+
+/// The shape back, or [`Error::InvalidInput`] for a matrix with no entries.
+fn check_not_empty((m, n): (usize, usize)) -> Result<(usize, usize)> {
     if m == 0 || n == 0 {
         return Err(Error::InvalidInput(format!(
             "cannot take the SVD of an empty {m} x {n} matrix"
         )));
     }
-    gesdd_full_svd(a)
+    Ok((m, n))
 }
 
 /// `||U diag(s) V^T - A||_F`, how far the factorization is from `a`.
