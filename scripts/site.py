@@ -198,6 +198,8 @@ def build(src_dir: Path, out: Path) -> list[str]:
         (tmp / PRACTICE_DIR).mkdir()
         shutil.copytree(tmp / MATHJAX_DIR, tmp / PRACTICE_DIR / MATHJAX_DIR)
         for p in practice.values():
+            # A practice notebook usually comes without outputs: it shows what it holds.
+            p.charts = check_charts.charts_in_outputs(p.nb)
             bar = nav(None, None, up="../index.html")
             target = tmp / PRACTICE_DIR / p.html_name
             export_html(p.nb, target, head=page_head(p), top=bar, bottom=bar)

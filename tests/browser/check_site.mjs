@@ -9,6 +9,8 @@
 //     MathJax error);
 //   - a slider that does not change the chart it shows when moved with the keyboard;
 //   - a notebook page without its links to the outline and to the previous/next page.
+// The practice edition's pages linked from the outline are checked the same way (they have
+// no outputs, so they show only the charts their notebook holds, usually none).
 // Every page is checked twice: opened from disk (file://) and served over HTTP by a small
 // static server started here, as a web host would serve the folder. It saves screenshots
 // of every page (first screen and full page from disk, first screen over HTTP), of every
@@ -101,8 +103,10 @@ function serve(dir) {
 // Everything about one page; `expectNav` = {prev, next} file names (or null) for notebook
 // pages, null for the outline. `base` is the site's URL (file:// or http://...); `file`
 // is the page on disk.
-async function checkPage(context, base, file, shots, expectNav) {
-  const name = path.basename(file, ".html");
+async function checkPage(context, base, file, shots, expectNav, siteDir = path.dirname(file)) {
+  // A page in a subfolder (the practice edition) is named with its folder: practice-NN-...
+  const rel = path.relative(siteDir, file).split(path.sep).join("/");
+  const name = rel.replace(/\.html$/, "").replaceAll("/", "-");
   const overHttp = base.startsWith("http");
   const problems = [];
   const page = await context.newPage();
@@ -122,7 +126,7 @@ async function checkPage(context, base, file, shots, expectNav) {
     problems.push(`request to the network: ${url}`);
     return route.abort();
   });
-  await page.goto(base + path.basename(file), { waitUntil: "load" });
+  await page.goto(base + rel, { waitUntil: "load" });
 
   // Formulas: wait until MathJax has typeset the page.
   const hasMathJax = await page.evaluate(() => typeof window.MathJax !== "undefined" && !!window.MathJax.Hub);
@@ -231,6 +235,12 @@ function pagesOf(siteDir) {
   return pages;
 }
 
+// The practice edition's pages that the outline links (its last column).
+function practicePagesOf(siteDir) {
+  const index = fs.readFileSync(path.join(siteDir, "index.html"), "utf8");
+  return [...index.matchAll(/<a href="(practice\/[^"]+\.html)">practice<\/a>/g)].map((m) => m[1]);
+}
+
 export async function checkSite(siteDir, shots) {
   fs.mkdirSync(shots, { recursive: true });
   const pages = pagesOf(siteDir);
@@ -246,6 +256,10 @@ export async function checkSite(siteDir, shots) {
       for (let i = 0; i < pages.length; i++) {
         const expectNav = { prev: i > 0 ? pages[i - 1] : null, next: i + 1 < pages.length ? pages[i + 1] : null };
         results.push(await checkPage(browser.context, base, path.join(siteDir, pages[i]), shots, expectNav));
+      }
+      // A practice page links only up to the outline.
+      for (const p of practicePagesOf(siteDir)) {
+        results.push(await checkPage(browser.context, base, path.join(siteDir, p), shots, { prev: null, next: null }, siteDir));
       }
     }
   } finally {
