@@ -17,7 +17,7 @@
 //! | [`svd`] | thin SVD (and the full one) and the lesson's checks (reconstruction, orthonormality, `allclose`) |
 //! | [`randomized`] | randomized range finder and randomized SVD |
 //! | [`nmf`] | the scikit-learn-style `Nmf` and `MiniBatchNmf` estimators |
-//! | [`gradient_descent`] | the lesson's gradient-descent NMF (full batch), dense and sparse-aware |
+//! | [`gradient_descent`] | the lesson's gradient-descent NMF (full batch and mini-batch), dense and sparse-aware |
 //! | [`stream`] | corpora bigger than memory: documents in batches from disk, words of hashed columns, progress |
 //! | [`linop`] | the dense/sparse matrix abstraction the algorithms share |
 //! | [`threads`] | the one thread policy: thread count, when work is split, scoped runners |

@@ -383,6 +383,45 @@ pub fn multi_line_xy<S: AsRef<str>, V: AsRef<[f64]>>(
     draw_lines(title, axes, &all, true)
 }
 
+/// Several lines on one pair of axes, with a legend, each with its own x values: each
+/// series is `(name, xs, ys)` (e.g. the error of two methods against the seconds each took).
+///
+/// ```
+/// use topicmod::plot::multi_line_xys;
+/// let chart = multi_line_xys(
+///     "error against time",
+///     ("seconds", "error"),
+///     &[("fast", vec![0.1, 0.2], vec![3.0, 2.0]), ("slow", vec![0.5, 1.0, 1.5], vec![3.0, 1.0, 0.5])],
+/// )?;
+/// assert!(chart.as_str().contains("slow"));
+/// # Ok::<(), topicmod::Error>(())
+/// ```
+pub fn multi_line_xys<S: AsRef<str>, X: AsRef<[f64]>, Y: AsRef<[f64]>>(
+    title: &str,
+    axes: Axes,
+    series: &[(S, X, Y)],
+) -> Result<Chart> {
+    if series.is_empty() {
+        return Err(Error::param("series", "no series to plot"));
+    }
+    let mut all = Vec::with_capacity(series.len());
+    for (name, xs, ys) in series {
+        let (xs, ys) = (xs.as_ref(), ys.as_ref());
+        if xs.len() != ys.len() {
+            return Err(Error::ShapeMismatch(format!(
+                "{} x values but {} y values in series {:?}",
+                xs.len(),
+                ys.len(),
+                name.as_ref()
+            )));
+        }
+        check_finite("xs", xs)?;
+        check_finite("series", ys)?;
+        all.push((name.as_ref().to_string(), xs.to_vec(), ys.to_vec()));
+    }
+    draw_lines(title, axes, &all, true)
+}
+
 /// Several lines on one pair of axes, with a legend; each series is `(name, values)`
 /// plotted against its index.
 pub fn multi_line<S: AsRef<str>, V: AsRef<[f64]>>(
@@ -834,6 +873,30 @@ mod tests {
         assert!(c.to_svg_string().contains("NMI"));
         assert!(multi_line_xy("x", ("k", "s"), &xs, &[("a", [1.0, 2.0])]).is_err());
         assert!(multi_line_xy::<&str, [f64; 3]>("x", ("k", "s"), &xs, &[]).is_err());
+    }
+
+    #[test]
+    fn multi_line_xys_draws_series_of_their_own_lengths() {
+        let c = multi_line_xys(
+            "error against time",
+            ("seconds", "error"),
+            &[
+                ("GD", vec![0.1, 0.2, 0.3], vec![3.0, 2.5, 2.0]),
+                ("SGD", vec![1.0, 2.0], vec![2.0, 1.0]),
+            ],
+        )
+        .unwrap();
+        let s = c.to_svg_string();
+        assert!(count(&s, "<polyline") >= 2);
+        assert!(s.contains("GD") && s.contains("SGD") && s.contains("seconds"));
+        let bad = [("a", vec![1.0, 2.0], vec![1.0])];
+        assert!(matches!(
+            multi_line_xys("x", ("t", "e"), &bad),
+            Err(Error::ShapeMismatch(_))
+        ));
+        let nan = [("a", vec![1.0, f64::NAN], vec![1.0, 2.0])];
+        assert!(multi_line_xys("x", ("t", "e"), &nan).is_err());
+        assert!(multi_line_xys::<&str, Vec<f64>, Vec<f64>>("x", ("t", "e"), &[]).is_err());
     }
 
     #[test]

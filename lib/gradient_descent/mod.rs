@@ -1,6 +1,6 @@
 //! Full-batch gradient descent for NMF, the lesson's hand-written loop: plain gradient steps
-//! with a soft non-negativity penalty, on dense or sparse data. (Mini-batch stochastic
-//! gradient descent will live here too.)
+//! with a soft non-negativity penalty, on dense or sparse data, and its mini-batch
+//! stochastic variant ([`MiniBatchGd`]).
 //!
 //! We fit `W` (`m x d`) and `H` (`d x n`) to a data matrix `M` (`m x n`) by minimising
 //!
@@ -36,7 +36,8 @@
 //! [`GdParams`] is the loop's configuration (step size, penalty, number of steps, report
 //! interval, annealing), shared with the PyTorch loops of `topicmod::torch` (feature
 //! `torch`), and [`Report`] is the progress line both print. [`GradientDescent`] runs the
-//! loop.
+//! loop. [`MiniBatchGd`] takes each step on a random batch of rows of `M` instead (its
+//! step and scaling are in [`minibatch`]).
 //!
 //! ```
 //! use ndarray::array;
@@ -57,7 +58,9 @@ use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Data, DataMut,
 use crate::error::{Error, Result};
 use crate::rng::RandomState;
 
+pub mod minibatch;
 mod residual;
+pub use minibatch::{Epoch, GdRows, MiniBatchGd};
 pub use residual::GdData;
 
 /// The lesson's penalty weight `lam`.
@@ -86,7 +89,8 @@ pub enum Penalty {
 /// The same struct configures [`GradientDescent`] here and, with feature `torch`, the
 /// PyTorch loops of `topicmod::torch` (the hand-written gradient and `AdamNmf`, which uses
 /// `lr`, `lam`, `n_steps`, `report_every` and `anneal`; its loss has its own penalty, so
-/// `mu` and `penalty` do not apply there). Three presets hold the lesson's values:
+/// `mu` and `penalty` do not apply there). [`MiniBatchGd`] uses `lr`, `lam`, `mu`, `penalty`
+/// and `anneal` (applied after each pass). Three presets hold the lesson's values:
 ///
 /// | preset | `lr` | `lam` | `mu` | `n_steps` | `report_every` | `anneal` |
 /// |---|---|---|---|---|---|---|
