@@ -50,8 +50,16 @@ impl Feedback {
     /// Shows the feedback inline in evcxr (called by the kernel), green or red, right
     /// under the check cell.
     pub fn evcxr_display(&self) {
-        let (border, background) = if self.passed { ("#2e7d32", "#e8f5e9") } else { ("#c62828", "#ffebee") };
-        let text = self.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let (border, background) = if self.passed {
+            ("#2e7d32", "#e8f5e9")
+        } else {
+            ("#c62828", "#ffebee")
+        };
+        let text = self
+            .to_string()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         println!(
             "EVCXR_BEGIN_CONTENT text/html\n<div class=\"topicmod-check\" style=\"border-left: 4px solid {border}; \
              background: {background}; padding: 6px 10px; font-family: monospace\">{text}</div>\nEVCXR_END_CONTENT"
@@ -60,11 +68,17 @@ impl Feedback {
 }
 
 fn wrong(message: impl Into<String>) -> Feedback {
-    Feedback { passed: false, message: message.into() }
+    Feedback {
+        passed: false,
+        message: message.into(),
+    }
 }
 
 fn passed(message: impl Into<String>) -> Feedback {
-    Feedback { passed: true, message: message.into() }
+    Feedback {
+        passed: true,
+        message: message.into(),
+    }
 }
 
 fn frobenius<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> f64 {
@@ -73,7 +87,10 @@ fn frobenius<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> f64 {
 
 /// Checks that `rebuilt` (the learner's `U · diag(s) · Vᵀ`) equals `a` up to rounding:
 /// `‖rebuilt − A‖_F ≤ 1e-8 ‖A‖_F`.
-pub fn check_reconstruction<S1, S2>(a: &ArrayBase<S1, Ix2>, rebuilt: &ArrayBase<S2, Ix2>) -> Feedback
+pub fn check_reconstruction<S1, S2>(
+    a: &ArrayBase<S1, Ix2>,
+    rebuilt: &ArrayBase<S2, Ix2>,
+) -> Feedback
 where
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
@@ -110,9 +127,15 @@ where
 /// Checks that `gram` (a product such as `UᵀU` or `Vᵀ(Vᵀ)ᵀ`, named `label` in the messages) is
 /// the `dim x dim` identity: `max |gram − I| ≤ 1e-8`, which holds exactly when the vectors it
 /// pairs up are orthonormal.
-pub fn check_gram_is_identity<S: Data<Elem = f64>>(label: &str, gram: &ArrayBase<S, Ix2>, dim: usize) -> Feedback {
+pub fn check_gram_is_identity<S: Data<Elem = f64>>(
+    label: &str,
+    gram: &ArrayBase<S, Ix2>,
+    dim: usize,
+) -> Feedback {
     if gram.is_empty() && dim > 0 {
-        return wrong(format!("{label} is empty: compute it in the cell above, then run this check again"));
+        return wrong(format!(
+            "{label} is empty: compute it in the cell above, then run this check again"
+        ));
     }
     if gram.dim() != (dim, dim) {
         return wrong(format!(
@@ -144,13 +167,19 @@ pub fn check_gram_is_identity<S: Data<Elem = f64>>(label: &str, gram: &ArrayBase
              (at row {i}, column {j}: {what})"
         ));
     }
-    passed(format!("{label} is the {dim} x {dim} identity up to rounding: largest deviation {deviation:.1e}"))
+    passed(format!(
+        "{label} is the {dim} x {dim} identity up to rounding: largest deviation {deviation:.1e}"
+    ))
 }
 
 /// Checks the errors `‖A − A_k‖_F` of rank-`k` randomized SVDs (one per entry of `ks`) against
 /// the exact floor `sqrt(Σ_{i ≥ k} s_i²)` from the full SVD's `singular_values`
 /// (Eckart-Young): each must be at or above the floor and within 5% of it.
-pub fn check_truncation_errors(ks: &[usize], errors: &[f64], singular_values: &Array1<f64>) -> Result<Feedback> {
+pub fn check_truncation_errors(
+    ks: &[usize],
+    errors: &[f64],
+    singular_values: &Array1<f64>,
+) -> Result<Feedback> {
     if errors.len() != ks.len() {
         return Ok(wrong(format!(
             "there are {} values of k but {} errors: push one error for each k",
@@ -160,9 +189,20 @@ pub fn check_truncation_errors(ks: &[usize], errors: &[f64], singular_values: &A
     }
     for (&k, &err) in ks.iter().zip(errors) {
         if k > singular_values.len() {
-            return Err(Error::param("ks", format!("k = {k} exceeds the {} singular values", singular_values.len())));
+            return Err(Error::param(
+                "ks",
+                format!(
+                    "k = {k} exceeds the {} singular values",
+                    singular_values.len()
+                ),
+            ));
         }
-        let floor = singular_values.iter().skip(k).map(|x| x * x).sum::<f64>().sqrt();
+        let floor = singular_values
+            .iter()
+            .skip(k)
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt();
         if !err.is_finite() {
             return Ok(wrong(format!("the error for k = {k} is {err}")));
         }
@@ -222,7 +262,11 @@ pub fn check_jl_min_dim(n_samples: usize, eps: f64, answer: usize) -> Result<Fee
     let expected = crate::randomized::johnson_lindenstrauss_min_dim(n_samples, eps)?;
     // Rounding up instead of down is fine.
     if answer != expected && answer != expected + 1 {
-        let hint = if answer < expected { "too small" } else { "too large" };
+        let hint = if answer < expected {
+            "too small"
+        } else {
+            "too large"
+        };
         return Ok(wrong(format!(
             "{answer} is {hint} for {n_samples} points at eps = {eps}: the bound is 4 ln(N) / (eps²/2 − eps³/3); \
              check the logarithm (natural) and the denominator"
@@ -262,22 +306,46 @@ mod tests {
         let m = message(check_reconstruction(&a, &rebuilt.mapv(|_| f64::NAN)));
         assert!(m.contains("NaN"), "{m}");
         let shown = check_reconstruction(&a, &f.u.dot(&f.vt)).to_string();
-        assert!(shown.starts_with("✗ not yet: the product differs from A"), "{shown}");
+        assert!(
+            shown.starts_with("✗ not yet: the product differs from A"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn gram_names_the_worst_pair() {
         let q = array![[1.0, 0.3], [0.0, 1.0]];
         let m = message(check_gram_is_identity("Uᵀ U", &q.t().dot(&q), 2));
-        assert!(m.contains("largest deviation 0.300 (at row 0, column 1: vectors 0 and 1 are not orthogonal)"), "{m}");
-        let m = message(check_gram_is_identity("Uᵀ U", &(2.0 * &Array2::<f64>::eye(3)), 3));
+        assert!(
+            m.contains(
+                "largest deviation 0.300 (at row 0, column 1: vectors 0 and 1 are not orthogonal)"
+            ),
+            "{m}"
+        );
+        let m = message(check_gram_is_identity(
+            "Uᵀ U",
+            &(2.0 * &Array2::<f64>::eye(3)),
+            3,
+        ));
         assert!(m.contains("vector 0 does not have length 1"), "{m}");
-        let m = message(check_gram_is_identity("Vᵀ (Vᵀ)ᵀ", &Array2::<f64>::eye(4), 2));
+        let m = message(check_gram_is_identity(
+            "Vᵀ (Vᵀ)ᵀ",
+            &Array2::<f64>::eye(4),
+            2,
+        ));
         assert!(m.contains("should be 2 x 2"), "{m}");
-        let m = message(check_gram_is_identity("Uᵀ U", &array![[1.0, f64::NAN], [0.0, 1.0]], 2));
+        let m = message(check_gram_is_identity(
+            "Uᵀ U",
+            &array![[1.0, f64::NAN], [0.0, 1.0]],
+            2,
+        ));
         assert!(m.contains("deviation NaN"), "{m}");
         ok(check_gram_is_identity("I", &Array2::<f64>::eye(3), 3));
-        let m = message(check_gram_is_identity("Uᵀ U", &Array2::<f64>::zeros((0, 0)), 3));
+        let m = message(check_gram_is_identity(
+            "Uᵀ U",
+            &Array2::<f64>::zeros((0, 0)),
+            3,
+        ));
         assert!(m.contains("Uᵀ U is empty"), "{m}");
     }
 
@@ -286,16 +354,32 @@ mod tests {
         let s = array![5.0, 3.0, 2.0, 1.0];
         let floor = |k: usize| s.iter().skip(k).map(|x| x * x).sum::<f64>().sqrt();
         ok(check_truncation_errors(&[1, 2], &[floor(1), floor(2) * 1.01], &s).unwrap());
-        assert!(message(check_truncation_errors(&[1, 2], &[floor(1)], &s).unwrap()).contains("2 values of k but 1 errors"));
-        assert!(message(check_truncation_errors(&[1], &[floor(1) * floor(1)], &s).unwrap()).contains("more than 5% above"));
-        assert!(message(check_truncation_errors(&[2], &[floor(2) * 0.9], &s).unwrap()).contains("below the smallest error"));
-        assert!(matches!(check_truncation_errors(&[5], &[0.0], &s), Err(Error::InvalidParameter { .. })));
+        assert!(
+            message(check_truncation_errors(&[1, 2], &[floor(1)], &s).unwrap())
+                .contains("2 values of k but 1 errors")
+        );
+        assert!(
+            message(check_truncation_errors(&[1], &[floor(1) * floor(1)], &s).unwrap())
+                .contains("more than 5% above")
+        );
+        assert!(
+            message(check_truncation_errors(&[2], &[floor(2) * 0.9], &s).unwrap())
+                .contains("below the smallest error")
+        );
+        assert!(matches!(
+            check_truncation_errors(&[5], &[0.0], &s),
+            Err(Error::InvalidParameter { .. })
+        ));
     }
 
     #[test]
     fn penalty_check_catches_the_reduction_and_the_sign() {
         ok(check_penalty(|a, mu| a.mapv(|x| (x - mu).min(0.0))));
-        let m = message(check_penalty(|a, mu| a.map_axis(ndarray::Axis(0), |c| c.fold(0.0_f64, |m, &x| m.min(x - mu))).insert_axis(ndarray::Axis(0)).to_owned()));
+        let m = message(check_penalty(|a, mu| {
+            a.map_axis(ndarray::Axis(0), |c| c.fold(0.0_f64, |m, &x| m.min(x - mu)))
+                .insert_axis(ndarray::Axis(0))
+                .to_owned()
+        }));
         assert!(m.contains("keeps the shape"), "{m}");
         let m = message(check_penalty(|a, mu| a.mapv(|x| (mu - x).min(0.0))));
         assert!(m.contains("your function gives"), "{m}");

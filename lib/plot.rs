@@ -362,25 +362,11 @@ pub fn multi_line_xy<S: AsRef<str>, V: AsRef<[f64]>>(
     xs: &[f64],
     series: &[(S, V)],
 ) -> Result<Chart> {
-    if series.is_empty() {
-        return Err(Error::param("series", "no series to plot"));
-    }
-    check_finite("xs", xs)?;
-    let mut all = Vec::with_capacity(series.len());
-    for (name, values) in series {
-        let ys = values.as_ref();
-        if ys.len() != xs.len() {
-            return Err(Error::ShapeMismatch(format!(
-                "{} x values but {} values in series {:?}",
-                xs.len(),
-                ys.len(),
-                name.as_ref()
-            )));
-        }
-        check_finite("series", ys)?;
-        all.push((name.as_ref().to_string(), xs.to_vec(), ys.to_vec()));
-    }
-    draw_lines(title, axes, &all, true)
+    let with_xs: Vec<(&str, &[f64], &[f64])> = series
+        .iter()
+        .map(|(name, ys)| (name.as_ref(), xs, ys.as_ref()))
+        .collect();
+    multi_line_xys(title, axes, &with_xs)
 }
 
 /// Several lines on one pair of axes, with a legend, each with its own x values: each

@@ -353,7 +353,10 @@ pub fn randomized_svd<A: LinearOperator + ?Sized>(
 /// ```
 pub fn johnson_lindenstrauss_min_dim(n_samples: usize, eps: f64) -> Result<usize> {
     if !(eps > 0.0 && eps < 1.0) {
-        return Err(Error::param("eps", format!("must lie strictly between 0 and 1, got {eps}")));
+        return Err(Error::param(
+            "eps",
+            format!("must lie strictly between 0 and 1, got {eps}"),
+        ));
     }
     if n_samples == 0 {
         return Err(Error::param("n_samples", "must be positive"));
@@ -368,13 +371,27 @@ mod tests {
     #[test]
     fn jl_min_dim_matches_scikit_learn() {
         // scikit-learn 1.9.1: johnson_lindenstrauss_min_dim(n_samples, eps=eps).
-        for (n, eps, k) in [(2034, 0.1, 6529), (2034, 0.5, 365), (1_000_000, 0.1, 11841), (2, 0.9, 17), (2034, 0.3, 846), (11314, 0.2, 2153)] {
-            assert_eq!(johnson_lindenstrauss_min_dim(n, eps).unwrap(), k, "n = {n}, eps = {eps}");
+        for (n, eps, k) in [
+            (2034, 0.1, 6529),
+            (2034, 0.5, 365),
+            (1_000_000, 0.1, 11841),
+            (2, 0.9, 17),
+            (2034, 0.3, 846),
+            (11314, 0.2, 2153),
+        ] {
+            assert_eq!(
+                johnson_lindenstrauss_min_dim(n, eps).unwrap(),
+                k,
+                "n = {n}, eps = {eps}"
+            );
         }
         assert_eq!(johnson_lindenstrauss_min_dim(1, 0.5).unwrap(), 0);
         assert!(johnson_lindenstrauss_min_dim(0, 0.5).is_err());
         for eps in [0.0, -0.1, 1.0, f64::NAN] {
-            assert!(johnson_lindenstrauss_min_dim(10, eps).is_err(), "eps = {eps}");
+            assert!(
+                johnson_lindenstrauss_min_dim(10, eps).is_err(),
+                "eps = {eps}"
+            );
         }
     }
     use super::*;

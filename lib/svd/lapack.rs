@@ -21,7 +21,10 @@ pub(super) fn gesdd_svd(a: ndarray::ArrayView2<f64>) -> Result<Svd> {
 /// `dgesdd` with `JOBZ = 'A'` on a column-major copy of `a` (non-empty): `U` is `m x m`,
 /// `Vᵀ` is `n x n`, both column-major.
 pub(super) fn gesdd_full_svd(a: ndarray::ArrayView2<f64>) -> Result<FullSvd> {
-    match transposed_copy(a)?.reversed_axes().svddc_into(JobSvd::All)? {
+    match transposed_copy(a)?
+        .reversed_axes()
+        .svddc_into(JobSvd::All)?
+    {
         (Some(u), s, Some(vt)) => Ok(FullSvd { u, s, vt }),
         _ => Err(Error::Linalg("dgesdd returned no singular vectors".into())),
     }
