@@ -20,6 +20,8 @@
 use ndarray::{Array1, Array2, ArrayBase, Data, Ix2};
 
 use crate::error::{Error, Result};
+use crate::svd::identity_deviation;
+use crate::DataMatrix;
 
 /// A correct rebuild of an SVD agrees with the matrix to about `n ε ‖A‖`; a wrong one is off
 /// by a sizeable fraction of `‖A‖`. Relative Frobenius error allowed.
@@ -81,10 +83,6 @@ fn passed(message: impl Into<String>) -> Feedback {
     }
 }
 
-fn frobenius<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> f64 {
-    a.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 /// Checks that `rebuilt` (the learner's `U · diag(s) · Vᵀ`) equals `a` up to rounding:
 /// `‖rebuilt − A‖_F ≤ 1e-8 ‖A‖_F`.
 pub fn check_reconstruction<S1, S2>(
@@ -110,8 +108,8 @@ where
     if rebuilt.iter().any(|x| !x.is_finite()) {
         return wrong("the product has NaN or infinite entries");
     }
-    let norm_a = frobenius(a);
-    let diff = frobenius(&(rebuilt - a));
+    let norm_a = a.sum_sq().sqrt();
+    let diff = (rebuilt - a).sum_sq().sqrt();
     let relative = if norm_a > 0.0 { diff / norm_a } else { diff };
     if relative > RECONSTRUCTION_TOL {
         return wrong(format!(
@@ -145,17 +143,7 @@ pub fn check_gram_is_identity<S: Data<Elem = f64>>(
             gram.ncols()
         ));
     }
-    let mut worst = (0.0_f64, 0, 0);
-    for ((i, j), &g) in gram.indexed_iter() {
-        let deviation = (g - if i == j { 1.0 } else { 0.0 }).abs();
-        if deviation.is_nan() || deviation > worst.0 {
-            worst = (deviation, i, j);
-            if deviation.is_nan() {
-                break;
-            }
-        }
-    }
-    let (deviation, i, j) = worst;
+    let (deviation, (i, j)) = identity_deviation(gram.view());
     if deviation.is_nan() || deviation > GRAM_TOL {
         let what = if i == j {
             format!("vector {i} does not have length 1")

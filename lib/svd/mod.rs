@@ -327,13 +327,22 @@ pub fn is_orthonormal_rows<S: Data<Elem = f64>>(q: &ArrayBase<S, Ix2>, tol: f64)
 
 /// `max |G - I|` for a square Gram matrix; NaN entries make the result NaN.
 fn gram_error(g: Array2<f64>) -> f64 {
-    let mut worst = 0.0f64;
+    identity_deviation(g.view()).0
+}
+
+/// `max |G − I|` over a square `g`, with the first entry `(i, j)` where it occurs (NaN, at the
+/// first NaN entry, if there is one). The orthonormality errors above and the exercise check
+/// of a Gram matrix both read it.
+pub(crate) fn identity_deviation(g: ndarray::ArrayView2<f64>) -> (f64, (usize, usize)) {
+    let mut worst = (0.0f64, (0, 0));
     for ((i, j), &v) in g.indexed_iter() {
         let d = (v - if i == j { 1.0 } else { 0.0 }).abs();
         if d.is_nan() {
-            return f64::NAN;
+            return (f64::NAN, (i, j));
         }
-        worst = worst.max(d);
+        if d > worst.0 {
+            worst = (d, (i, j));
+        }
     }
     worst
 }
